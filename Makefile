@@ -1,0 +1,34 @@
+# The two commands the README promises: `make run` and `make test`.
+# Both (re)build .venv first when it is missing, was made by another Python,
+# or is older than requirements.txt / setup.py.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+PY := $(VENV)/bin/python
+CONFIG ?= configs/catch.py
+ARGS ?=
+
+.PHONY: run test bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt setup.py
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then \
+	  echo "[make] $(VENV) was built by another Python: rebuilding"; rm -rf $(VENV); fi
+	@[ -x $(PY) ] || { echo "[make] creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "[make] installing requirements into $(VENV) (first time takes a few minutes)"
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m launch.local --config=$(CONFIG) $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest tests $(ARGS)
+
+bench: $(STAMP)
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Agents built from ftw's networks, losses and replay."""

@@ -1,0 +1,1 @@
+"""The FTW agent: config, builder, actor and learner."""

@@ -1,0 +1,1 @@
+"""Environments with the dm_env API: Catch, Atari through gymnasium, wrappers."""

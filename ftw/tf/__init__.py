@@ -1,0 +1,1 @@
+"""TensorFlow 2 parts of ftw: networks, losses, internal rewards."""

@@ -1,0 +1,1 @@
+"""Learned internal rewards of the FTW agent."""

@@ -1,0 +1,1 @@
+"""Reinforcement-learning losses: pure functions on time-major tensors."""

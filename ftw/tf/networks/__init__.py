@@ -1,0 +1,1 @@
+"""Sonnet 2 modules and RNN cores of the FTW agent."""

@@ -1,0 +1,1 @@
+"""Launchers: local single-process training and distributed training on Ray."""
