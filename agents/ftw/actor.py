@@ -1,0 +1,84 @@
+"""FtwActor: acts in N environments at once with a recurrent FtwNetwork."""
+
+from typing import Optional
+
+import dm_env
+import numpy as np
+import tensorflow as tf
+import tree
+
+from ftw import core
+from ftw import variable_utils
+
+
+def _reset_rows(first: tf.Tensor, initial, state):
+  """Replaces the state rows of environments that start a new episode."""
+  def select(init, current):
+    mask = tf.reshape(first, [-1] + [1] * (current.shape.rank - 1))
+    return tf.where(mask, init, current)
+  return tree.map_structure(select, initial, state)
+
+
+class FtwActor(core.Actor):
+  """Batched recurrent actor with Acme's interface.
+
+  One call to `select_action` runs the network once for all N environments.
+  The recurrent state of an environment is reset to the initial state when
+  its timestep is FIRST. Each observed step is passed to the adder together
+  with the behaviour policy's logits and the core state the action was chosen
+  with (the learner starts its unroll from that state).
+  """
+
+  def __init__(self, network, num_envs: int, adder=None,
+               variable_client: Optional[variable_utils.VariableClient] = None,
+               greedy: bool = False, seed: Optional[int] = None):
+    if num_envs <= 0:
+      raise ValueError(f"num_envs must be > 0, got {num_envs}")
+    self._network = network
+    self._num_envs = num_envs
+    self._adder = adder
+    self._client = variable_client
+    self._greedy = greedy
+    if seed is not None:
+      tf.random.set_seed(seed)
+    self._initial_state = network.initial_state(num_envs)
+    self._state = self._initial_state
+    self._first = tf.ones([num_envs], tf.bool)
+    self._last_logits = None
+    self._last_state = None
+    self._policy = tf.function(self._policy_step)
+
+  def _policy_step(self, observation, state, first):
+    state = _reset_rows(first, self._network.initial_state(self._num_envs),
+                        state)
+    actions, logits, new_state = self._network.select_action(
+        observation, state, greedy=self._greedy)
+    return actions, logits, state, new_state
+
+  def select_action(self, observation) -> np.ndarray:
+    actions, logits, used_state, self._state = self._policy(
+        observation, self._state, self._first)
+    self._last_logits = logits
+    self._last_state = used_state
+    return actions.numpy()
+
+  def observe_first(self, timestep: dm_env.TimeStep):
+    self._first = tf.constant(np.ones([self._num_envs], bool))
+    if self._adder is not None:
+      self._adder.add_first(timestep)
+
+  def observe(self, action: np.ndarray, next_timestep: dm_env.TimeStep):
+    # The next action is chosen for these timesteps: FIRST rows reset there.
+    self._first = tf.constant(
+        np.asarray(next_timestep.step_type) == int(dm_env.StepType.FIRST))
+    if self._adder is not None:
+      extras = {
+          "logits": self._last_logits.numpy(),
+          "core_state": tree.map_structure(lambda t: t.numpy(),
+                                           self._last_state),
+      }
+      self._adder.add(action, next_timestep, extras)
+
+  def update(self, wait: bool = False):
+    if self._client is not None:
+      self._client.update(wait)

@@ -1,0 +1,200 @@
+"""Configuration of the FTW agent; validates itself on construction."""
+
+import dataclasses
+from typing import Any, Dict, Optional
+
+
+@dataclasses.dataclass
+class FtwConfig:
+  """Every knob of an FTW experiment; one line of docs per field."""
+
+  # Environment and acting.
+  environment: str = "catch"
+  """Environment name for `ftw.envs.make_environment` ('catch', 'Pong', ...)."""
+  environment_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
+  """Extra keyword arguments for the environment factory."""
+  num_envs: int = 16
+  """Environments one actor steps together (one network call per step)."""
+  variable_update_period: int = 100
+  """Actor steps (vector steps) between pulls of the learner's variables."""
+
+  # Network.
+  core: str = "rpth"
+  """Recurrent core: 'rpth' (FTW's temporal hierarchy) or 'lstm'."""
+  torso_hidden_size: int = 256
+  """Output size of the FtwTorso."""
+  hidden_size: int = 128
+  """LSTM size of each RPTH variational unit (or of the plain LSTM core)."""
+  num_dimensions: int = 64
+  """Size of RPTH's latent z (posterior and prior Gaussians)."""
+  rpth_period: int = 4
+  """Update period of RPTH's slow core (the fast core updates every step)."""
+  memory_size: Optional[int] = 32
+  """DNC memory rows shared by RPTH's cores; None disables the memory."""
+  word_size: int = 16
+  """DNC memory word size."""
+  num_reads: int = 2
+  """DNC read heads."""
+  num_writes: int = 1
+  """DNC write heads."""
+  head_hidden_size: int = 128
+  """Hidden size of the policy and value heads."""
+
+  # Replay.
+  sequence_length: int = 20
+  """Steps per training sequence (T)."""
+  sequence_period: Optional[int] = None
+  """Steps between sequence starts; None means T - 1 (each step trained once)."""
+  batch_size: int = 16
+  """Sequences per learner batch (B)."""
+  queue_size: int = 64
+  """Capacity of the sequence queue; must exceed batch_size + 1."""
+  reward_prediction_table_size: int = 2000
+  """Capacity of each reward-prediction table (zero / non-zero reward)."""
+  replay_port: Optional[int] = None
+  """Port of the Reverb server; None picks a free one."""
+  dataset_prefetch: int = 1
+  """Batches the learner's dataset prefetches (keep small on few cores)."""
+
+  # Losses.
+  loss: str = "vtrace"
+  """Policy loss: 'vtrace' (IMPALA) or 'a2c' (n-step advantage actor-critic)."""
+  discount: float = 0.99
+  """Discount factor gamma."""
+  vtrace_lambda: float = 1.0
+  """V-trace lambda."""
+  clip_rho_threshold: Optional[float] = 1.0
+  """V-trace rho-bar (None: no clipping)."""
+  clip_pg_rho_threshold: Optional[float] = 1.0
+  """V-trace rho-bar of the policy-gradient advantage (None: no clipping)."""
+  n_steps: int = 5
+  """Bootstrap horizon of the n-step A2C loss."""
+  baseline_cost: float = 0.5
+  """Weight of the value loss."""
+  entropy_cost: float = 0.01
+  """Weight of the entropy regulariser."""
+  pixel_control_cost: float = 0.01
+  """Weight of the pixel-control loss (0 disables it)."""
+  pixel_control_cell_size: int = 4
+  """Cell size of pixel control on the central 80x80 crop (20x20 cells)."""
+  pixel_control_discount: float = 0.9
+  """Discount of the pixel-control Q-learning."""
+  reward_prediction_cost: float = 0.1
+  """Weight of the reward-prediction loss (0 disables it)."""
+  reward_prediction_batch_size: int = 16
+  """Frame stacks per reward-prediction batch (half zero, half non-zero)."""
+  kl_cost: float = 1e-3
+  """Weight of KL(posterior || prior) of RPTH."""
+  kl_prior_cost: float = 1e-4
+  """Weight of KL(prior || N(0, I)) of RPTH."""
+
+  # Optimiser.
+  optimizer: str = "adam"
+  """'adam' or 'rmsprop'."""
+  learning_rate: float = 5e-4
+  """Initial learning rate."""
+  learning_rate_schedule: str = "constant"
+  """'constant', or 'linear' decay to 0 at max_learner_steps."""
+  adam_epsilon: float = 1e-6
+  """Epsilon of Adam."""
+  rmsprop_decay: float = 0.99
+  """Decay of RMSProp."""
+  rmsprop_epsilon: float = 1e-5
+  """Epsilon of RMSProp."""
+  max_gradient_norm: float = 40.0
+  """Global gradient-norm clip."""
+
+  # Running.
+  seed: int = 0
+  """Seed of environments, network initialisation and sampling."""
+  max_learner_steps: Optional[int] = None
+  """Stop after this many learner steps (None: no limit)."""
+  max_actor_steps: Optional[int] = None
+  """Stop after this many environment steps (None: no limit)."""
+  max_seconds: Optional[float] = None
+  """Stop after this many seconds (None: no limit)."""
+  eval_every_seconds: float = 30.0
+  """Seconds between evaluations (greedy policy)."""
+  eval_episodes: int = 20
+  """Episodes per evaluation."""
+  checkpoint_every_seconds: float = 300.0
+  """Seconds between learner checkpoints (one is also written at exit)."""
+  log_every_seconds: float = 10.0
+  """Seconds between terminal progress lines."""
+
+  def __post_init__(self):
+    _positive_int(self, "num_envs", "variable_update_period",
+                  "torso_hidden_size", "hidden_size", "num_dimensions",
+                  "rpth_period", "word_size", "num_reads", "num_writes",
+                  "head_hidden_size", "batch_size", "queue_size",
+                  "reward_prediction_table_size", "dataset_prefetch",
+                  "n_steps", "pixel_control_cell_size",
+                  "reward_prediction_batch_size", "eval_episodes")
+    _choice(self, "core", ("rpth", "lstm"))
+    _choice(self, "loss", ("vtrace", "a2c"))
+    _choice(self, "optimizer", ("adam", "rmsprop"))
+    _choice(self, "learning_rate_schedule", ("constant", "linear"))
+    if self.sequence_length < 2:
+      raise ValueError("sequence_length must be >= 2 (the last step only "
+                       f"bootstraps), got {self.sequence_length}")
+    if self.sequence_period is None:
+      self.sequence_period = self.sequence_length - 1
+    if not 1 <= self.sequence_period <= self.sequence_length:
+      raise ValueError(f"sequence_period must be in [1, sequence_length="
+                       f"{self.sequence_length}], got {self.sequence_period}")
+    if self.queue_size <= self.batch_size + 1:
+      raise ValueError(
+          f"queue_size ({self.queue_size}) must be larger than batch_size + 1 "
+          f"({self.batch_size + 1}), or the learner and actors deadlock")
+    if self.reward_prediction_batch_size % 2:
+      raise ValueError("reward_prediction_batch_size must be even (half zero, "
+                       f"half non-zero), got {self.reward_prediction_batch_size}")
+    if self.memory_size is not None and self.memory_size <= 0:
+      raise ValueError(f"memory_size must be > 0 or None, got {self.memory_size}")
+    if not 0.0 <= self.discount <= 1.0:
+      raise ValueError(f"discount must be in [0, 1], got {self.discount}")
+    if not 0.0 <= self.pixel_control_discount <= 1.0:
+      raise ValueError("pixel_control_discount must be in [0, 1], got "
+                       f"{self.pixel_control_discount}")
+    if not 0.0 <= self.vtrace_lambda <= 1.0:
+      raise ValueError(f"vtrace_lambda must be in [0, 1], got {self.vtrace_lambda}")
+    if 80 % self.pixel_control_cell_size:
+      raise ValueError("pixel_control_cell_size must divide 80 (the crop), got "
+                       f"{self.pixel_control_cell_size}")
+    for name in ("learning_rate", "max_gradient_norm", "eval_every_seconds",
+                 "checkpoint_every_seconds"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+    for name in ("baseline_cost", "entropy_cost", "pixel_control_cost",
+                 "reward_prediction_cost", "kl_cost", "kl_prior_cost",
+                 "log_every_seconds"):
+      if getattr(self, name) < 0:
+        raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+    if self.learning_rate_schedule == "linear" and not self.max_learner_steps:
+      raise ValueError("learning_rate_schedule='linear' needs max_learner_steps")
+
+  def replace(self, **overrides) -> "FtwConfig":
+    """Returns a copy with fields replaced; unknown names raise ValueError."""
+    known = {f.name for f in dataclasses.fields(self)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+      raise ValueError(f"unknown config field(s) {unknown}; known fields: "
+                       f"{sorted(known)}")
+    values = dataclasses.asdict(self)
+    if overrides.get("sequence_length") and "sequence_period" not in overrides:
+      values["sequence_period"] = None  # Re-derive T - 1 for the new T.
+    values.update(overrides)
+    return FtwConfig(**values)
+
+
+def _positive_int(config, *names):
+  for name in names:
+    value = getattr(config, name)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+      raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _choice(config, name, choices):
+  if getattr(config, name) not in choices:
+    raise ValueError(
+        f"{name} must be one of {choices}, got {getattr(config, name)!r}")

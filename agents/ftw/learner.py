@@ -1,0 +1,132 @@
+"""FtwLearner: optimises the FtwNetwork on sequences sampled from Reverb."""
+
+import time
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+import numpy as np
+import sonnet as snt
+import tensorflow as tf
+import tree
+
+from agents.ftw import losses
+from agents.ftw.config import FtwConfig
+from ftw import core
+from ftw.utils import counting
+from ftw.utils import loggers as loggers_lib
+
+
+def _time_major(x: tf.Tensor) -> tf.Tensor:
+  perm = [1, 0] + list(range(2, x.shape.rank))
+  return tf.transpose(x, perm)
+
+
+def make_optimizer(config: FtwConfig, learning_rate: tf.Variable):
+  if config.optimizer == "adam":
+    return snt.optimizers.Adam(learning_rate, epsilon=config.adam_epsilon)
+  return snt.optimizers.RMSProp(learning_rate,
+                                decay=config.rmsprop_decay,
+                                epsilon=config.rmsprop_epsilon)
+
+
+class FtwLearner(core.Learner):
+  """V-trace / A2C learner with pixel control, reward prediction and KL.
+
+  Batches are fetched from the iterators in Python and handed to a
+  `tf.function` step (pulling `next()` inside the traced step has produced
+  stale samples on this stack). Runs on a GPU when TensorFlow sees one.
+  """
+
+  def __init__(self, network, config: FtwConfig, iterator: Iterator,
+               reward_prediction_iterator: Optional[Iterator] = None,
+               counter: Optional[counting.Counter] = None,
+               logger: Optional[loggers_lib.Logger] = None):
+    self._network = network
+    self._config = config
+    self._iterator = iterator
+    self._rp_iterator = reward_prediction_iterator
+    self._use_rp = (config.reward_prediction_cost > 0 and
+                    reward_prediction_iterator is not None)
+    self._use_pc = config.pixel_control_cost > 0
+    self._counter = counter or counting.Counter(prefix="learner")
+    self._logger = logger
+    # A variable, so the traced step sees schedule changes without retracing.
+    self._learning_rate_var = tf.Variable(config.learning_rate,
+                                          trainable=False, dtype=tf.float32)
+    self.optimizer = make_optimizer(config, self._learning_rate_var)
+    self._step_fn = tf.function(self._step)
+    self._rate = counting.StepsPerSecond()
+    self._device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+  @property
+  def network(self):
+    return self._network
+
+  def _learning_rate(self, learner_steps) -> float:
+    config = self._config
+    if config.learning_rate_schedule == "constant":
+      return config.learning_rate
+    frac = min(1.0, learner_steps / config.max_learner_steps)
+    return config.learning_rate * (1.0 - frac)
+
+  def _unpack(self, data) -> losses.Sequence:
+    data = tree.map_structure(_time_major, data)
+    return losses.Sequence(
+        observation=data["observation"], action=data["action"],
+        reward=tf.cast(data["reward"], tf.float32),
+        discount=tf.cast(data["discount"], tf.float32),
+        behaviour_logits=data["extras"]["logits"],
+        mask=tf.cast(data["mask"], tf.float32))
+
+  def _step(self, data, rp_frames, rp_rewards) -> Dict[str, tf.Tensor]:
+    config = self._config
+    seq = self._unpack(data)
+    state = tree.map_structure(lambda s: s[:, 0], data["extras"]["core_state"])
+    with tf.GradientTape() as tape:
+      outputs, _ = self._network.unroll(seq.observation, state)
+      terms = losses.policy_value_loss(config, seq, outputs)
+      if self._use_pc:
+        q_values = self._network.pixel_control_values(outputs.features)
+        terms["pixel_control_loss"] = losses.pixel_control_term(
+            config, seq, q_values)
+      if self._use_rp:
+        logits = self._network.reward_prediction_logits(rp_frames)
+        terms["reward_prediction_loss"] = losses.reward_prediction_term(
+            config, logits, rp_rewards)
+      if hasattr(outputs.core_output, "distribution_params"):
+        terms.update(losses.rpth_kl_terms(config, outputs.core_output,
+                                          seq.mask))
+      total = tf.add_n(list(terms.values()))
+    variables = self._network.trainable_variables
+    grads = tape.gradient(total, variables)
+    grads, grad_norm = tf.clip_by_global_norm(grads, config.max_gradient_norm)
+    self.optimizer.apply(grads, variables)
+    terms.update(total_loss=total, grad_norm=grad_norm,
+                 mean_value=tf.reduce_mean(outputs.value))
+    return terms
+
+  def step(self) -> Dict[str, float]:
+    sample = next(self._iterator)
+    data = getattr(sample, "data", sample)
+    if self._use_rp:
+      rp_frames, rp_rewards = next(self._rp_iterator)
+    else:
+      rp_frames = rp_rewards = tf.zeros([0])
+    counts = self._counter.get_counts()
+    self._learning_rate_var.assign(
+        self._learning_rate(counts.get("learner_steps", 0)))
+    metrics = self._step_fn(data, rp_frames, rp_rewards)
+    counts = self._counter.increment(steps=1)
+    results = {k: float(v.numpy()) for k, v in metrics.items()}
+    if self._logger is not None:
+      results["learner_steps_per_second"] = self._rate(counts["learner_steps"])
+      self._logger.write({**results, **counts})
+    return results
+
+  def get_variables(self, names: Sequence[str]) -> List[List[np.ndarray]]:
+    return [[v.numpy() for v in self._network.variables] for _ in names]
+
+  def save(self) -> Dict[str, Any]:
+    return {"counter": self._counter.save()}
+
+  def restore(self, state: Dict[str, Any]):
+    self._counter.restore(state.get("counter", {}))

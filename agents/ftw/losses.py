@@ -1,0 +1,112 @@
+"""The FTW agent's total loss: policy/value plus its auxiliary tasks.
+
+Inputs are time-major `[T, B, ...]` sequences from the replay queue, with
+`mask[t] = 0` on padding after an episode's end. The policy loss is V-trace
+(Espeholt et al. 2018) or n-step A2C; auxiliary terms are UNREAL's pixel
+control and reward prediction (Jaderberg et al. 2016) and FTW's RPTH KL terms
+(Jaderberg et al. 2019): KL(posterior || prior) and KL(prior || N(0, I)).
+"""
+
+from typing import Any, Dict, NamedTuple, Optional
+
+import tensorflow as tf
+
+from ftw.tf.losses import a2c
+from ftw.tf.losses import kl as kl_lib
+from ftw.tf.losses import pixel_control
+from ftw.tf.losses import reward_prediction
+from ftw.tf.losses import vtrace
+
+# FTW and UNREAL crop 84x84 frames to their central 80x80 for pixel control.
+_CROP = (2, 82)
+
+
+class Sequence(NamedTuple):
+  """A time-major batch of sequences, as the learner sees it."""
+  observation: Any  # OAR nest, [T, B, ...]
+  action: tf.Tensor  # [T, B]
+  reward: tf.Tensor  # [T, B]
+  discount: tf.Tensor  # [T, B]
+  behaviour_logits: tf.Tensor  # [T, B, A]
+  mask: tf.Tensor  # [T, B], 1 on real steps
+
+
+def _masked_mean(x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+  return tf.reduce_sum(x * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+def policy_value_loss(config, seq: Sequence, outputs) -> Dict[str, tf.Tensor]:
+  """V-trace or n-step A2C policy and value terms, entropy regularised."""
+  logits = outputs.policy_logits[:-1]
+  values = outputs.value[:-1]
+  bootstrap = outputs.value[-1]
+  actions = seq.action[:-1]
+  rewards = seq.reward[:-1]
+  discounts = seq.discount[:-1] * config.discount
+  mask = seq.mask[:-1]
+  if config.loss == "vtrace":
+    returns = vtrace.from_logits(
+        behaviour_policy_logits=seq.behaviour_logits[:-1],
+        target_policy_logits=logits, actions=actions, discounts=discounts,
+        rewards=rewards, values=values, bootstrap_value=bootstrap,
+        clip_rho_threshold=config.clip_rho_threshold,
+        clip_pg_rho_threshold=config.clip_pg_rho_threshold,
+        lambda_=config.vtrace_lambda)
+    log_pi = -tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=actions, logits=logits)
+    pg = -log_pi * tf.stop_gradient(returns.pg_advantages)
+    baseline = 0.5 * tf.square(tf.stop_gradient(returns.vs) - values)
+  else:
+    terms = a2c.a2c_loss(
+        policy_logits=logits, values=values, actions=actions,
+        rewards=rewards, discounts=discounts, bootstrap_value=bootstrap,
+        n_steps=config.n_steps)
+    pg, baseline = terms.policy, terms.critic
+  entropy = a2c.entropy_loss(logits)
+  return {
+      "policy_loss": _masked_mean(pg, mask),
+      "baseline_loss": config.baseline_cost * _masked_mean(baseline, mask),
+      "entropy_loss": config.entropy_cost * _masked_mean(entropy, mask),
+  }
+
+
+def pixel_control_term(config, seq: Sequence, q_values) -> tf.Tensor:
+  """UNREAL pixel control on the central 80x80 crop, masked at padding."""
+  frames = seq.observation.observation
+  # Padding frames would look like a huge pixel change: repeat the last real
+  # frame there instead, and stop bootstrapping through padding.
+  mask = seq.mask
+  keep = tf.reshape(tf.cast(mask, tf.bool), mask.shape + [1, 1, 1])
+  frames = tf.where(keep, frames, tf.zeros_like(frames))
+  last_real = tf.cast(tf.reduce_sum(mask, axis=0) - 1, tf.int32)  # [B]
+  last_frame = tf.gather(tf.transpose(frames, [1, 0, 2, 3, 4]), last_real,
+                         batch_dims=1)  # [B, H, W, C]
+  frames = tf.where(keep, frames, last_frame[None])
+  discount = config.pixel_control_discount * seq.discount[:-1] * mask[1:]
+  loss = pixel_control.pixel_control_loss(
+      observations=frames, actions=seq.action[:-1], action_values=q_values,
+      cell_size=config.pixel_control_cell_size, discount_factor=discount,
+      crop_height_dim=_CROP, crop_width_dim=_CROP)
+  loss = getattr(loss, "loss", loss)
+  return config.pixel_control_cost * tf.reduce_mean(loss)
+
+
+def reward_prediction_term(config, logits, rewards) -> tf.Tensor:
+  loss = reward_prediction.reward_prediction_loss(logits, rewards)
+  return config.reward_prediction_cost * tf.reduce_mean(loss)
+
+
+def rpth_kl_terms(config, core_output, mask) -> Dict[str, tf.Tensor]:
+  """KL(posterior || each prior) and KL(each prior || N(0, I))."""
+  params = core_output.distribution_params
+  posterior, priors = params[0], params[1:]
+  kl = tf.zeros_like(mask)
+  prior_kl = tf.zeros_like(mask)
+  for prior in priors:
+    kl += kl_lib.diagonal_gaussian_kl(posterior.loc, posterior.scale,
+                                      prior.loc, prior.scale)
+    prior_kl += kl_lib.diagonal_gaussian_kl(
+        prior.loc, prior.scale, tf.zeros_like(prior.loc),
+        tf.ones_like(prior.scale))
+  return {"kl_loss": config.kl_cost * _masked_mean(kl, mask),
+          "kl_prior_loss": config.kl_prior_cost * _masked_mean(prior_kl, mask)}

@@ -1,0 +1,78 @@
+"""Acme's agent interfaces, kept as ftw's own small module.
+
+dm-acme is not a dependency (see README), but its names are what users of
+actor-learner frameworks know, so ftw keeps them: an `Actor` acts and
+observes, a `Learner` steps on replayed data and is a `VariableSource` that
+actors pull weights from, and both are `Worker`s that can `run`.
+"""
+
+import abc
+from typing import Any, Dict, List, Optional, Sequence
+
+import dm_env
+import numpy as np
+
+Nest = Any
+
+
+class Actor(abc.ABC):
+  """Interacts with environments: picks actions and records what follows."""
+
+  @abc.abstractmethod
+  def select_action(self, observation: Nest) -> np.ndarray:
+    """Returns the actions to take for a (batched) observation."""
+
+  @abc.abstractmethod
+  def observe_first(self, timestep: dm_env.TimeStep):
+    """Records the first timestep of an episode (or of every env's episode)."""
+
+  @abc.abstractmethod
+  def observe(self, action: np.ndarray, next_timestep: dm_env.TimeStep):
+    """Records the action taken and the timestep that followed it."""
+
+  @abc.abstractmethod
+  def update(self, wait: bool = False):
+    """Pulls fresh variables from the variable source when it is time."""
+
+
+class VariableSource(abc.ABC):
+  """Something actors can ask for the current network weights."""
+
+  @abc.abstractmethod
+  def get_variables(self, names: Sequence[str]) -> List[List[np.ndarray]]:
+    """Returns, for each name, the list of that group's variable values."""
+
+
+class Worker(abc.ABC):
+  """A node that runs until it is told to stop."""
+
+  @abc.abstractmethod
+  def run(self, num_steps: Optional[int] = None):
+    """Runs for num_steps, or forever when None."""
+
+
+class Saveable(abc.ABC):
+  """Something whose state a checkpoint keeps."""
+
+  @abc.abstractmethod
+  def save(self) -> Dict[str, Any]:
+    """Returns the state to checkpoint."""
+
+  @abc.abstractmethod
+  def restore(self, state: Dict[str, Any]):
+    """Restores the state that `save` returned."""
+
+
+class Learner(VariableSource, Worker, Saveable):
+  """Updates the agent's parameters from replayed experience."""
+
+  @abc.abstractmethod
+  def step(self):
+    """Performs one update."""
+
+  def run(self, num_steps: Optional[int] = None):
+    """Steps num_steps times, or forever when None."""
+    i = 0
+    while num_steps is None or i < num_steps:
+      self.step()
+      i += 1

@@ -1,0 +1,115 @@
+"""Sequence adder for a vectorised actor: one call per vector step.
+
+A VectorEnv with auto-reset steps N environments at once and returns batched
+dm_env TimeSteps (step_type [N], reward [N], discount [N], observation nest
+with leading N). A row whose previous step was LAST comes back as FIRST on the
+next call (the action chosen for it at LAST is ignored by the environment).
+`BatchedSequenceAdder` keeps one `SequenceAdder` (one TrajectoryWriter) per
+row and routes each row: FIRST rows start a new episode, the others add a
+step. Rows' episodes end independently; items never mix rows.
+"""
+
+from typing import Any, List
+
+import dm_env
+import numpy as np
+import reverb
+import tree
+
+from ftw.replay import base
+from ftw.replay import sequence_adder
+
+
+def _as_numpy(nest: Any) -> Any:
+  # Tensors (e.g. a Sonnet core state) become numpy once per vector step.
+  return tree.map_structure(np.asarray, nest)
+
+
+class BatchedSequenceAdder(base.Adder):
+  """N `SequenceAdder`s fed from batched TimeSteps, actions and extras."""
+
+  def __init__(self, client: reverb.Client, num_envs: int, **adder_kwargs):
+    """Creates one adder per environment row.
+
+    Args:
+      client: a `reverb.Client` connected to the replay server.
+      num_envs: N >= 1, rows of the vectorised environment.
+      **adder_kwargs: `SequenceAdder` arguments (sequence_length, period,
+        table, max_in_flight_items, pad_end_of_episode,
+        reward_prediction_tables, reward_prediction_frames, flush_timeout_ms,
+        core_state_key).
+
+    Raises:
+      ValueError: if num_envs < 1 or an adder argument is out of range.
+    """
+    if not isinstance(num_envs, int) or num_envs < 1:
+      raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
+    self._num_envs = num_envs
+    self._adders: List[sequence_adder.SequenceAdder] = [
+        sequence_adder.SequenceAdder(client, **adder_kwargs)
+        for _ in range(num_envs)]
+
+  @property
+  def adders(self) -> List[sequence_adder.SequenceAdder]:
+    """The per-row adders, row i at index i."""
+    return list(self._adders)
+
+  def _check_rows(self, name: str, nest: Any) -> None:
+    for leaf in tree.flatten(nest):
+      if np.ndim(leaf) < 1 or np.shape(leaf)[0] != self._num_envs:
+        raise ValueError(f"{name} leaves must have leading dimension "
+                         f"num_envs={self._num_envs}, got shape "
+                         f"{np.shape(leaf)}")
+
+  def _row(self, timestep: dm_env.TimeStep, i: int) -> dm_env.TimeStep:
+    pick = lambda x: None if x is None else x[i]
+    return dm_env.TimeStep(
+        step_type=dm_env.StepType(int(timestep.step_type[i])),
+        reward=pick(timestep.reward),
+        discount=pick(timestep.discount),
+        observation=tree.map_structure(lambda x: x[i], timestep.observation))
+
+  def _check_timestep(self, timestep: dm_env.TimeStep) -> dm_env.TimeStep:
+    timestep = timestep._replace(
+        step_type=np.asarray(timestep.step_type),
+        observation=_as_numpy(timestep.observation))
+    self._check_rows("timestep.step_type", timestep.step_type)
+    self._check_rows("timestep.observation", timestep.observation)
+    return timestep
+
+  def add_first(self, timestep: dm_env.TimeStep) -> None:
+    """Starts an episode in every row (all rows must be FIRST)."""
+    timestep = self._check_timestep(timestep)
+    for i, adder in enumerate(self._adders):
+      adder.add_first(self._row(timestep, i))
+
+  def add(self, action: Any, next_timestep: dm_env.TimeStep,
+          extras: Any = ()) -> None:
+    """Adds one vector step.
+
+    Args:
+      action: [N] (or nest with leading N), the actions taken at the previous
+        observations.
+      next_timestep: the batched timestep the VectorEnv returned.
+      extras: nest with leading N computed at the previous observations.
+    """
+    action = _as_numpy(action)
+    extras = _as_numpy(extras)
+    next_timestep = self._check_timestep(next_timestep)
+    self._check_rows("action", action)
+    self._check_rows("extras", extras)
+    for i, adder in enumerate(self._adders):
+      row = self._row(next_timestep, i)
+      if row.first():
+        adder.add_first(row)
+      else:
+        adder.add(tree.map_structure(lambda x: x[i], action), row,
+                  tree.map_structure(lambda x: x[i], extras))
+
+  def reset(self) -> None:
+    for adder in self._adders:
+      adder.reset()
+
+  def close(self) -> None:
+    for adder in self._adders:
+      adder.close()

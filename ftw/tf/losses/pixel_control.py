@@ -1,0 +1,136 @@
+"""Pixel control auxiliary loss (Jaderberg et al. 2016, "UNREAL", section 3.1).
+
+The frame is split into a grid of cells of `cell_size` x `cell_size` pixels;
+the pseudo-reward of a cell is the mean absolute change of its pixels (over
+all channels) between consecutive frames. A spatial Q-function
+Q(x, a) [H', W', N] per step learns to maximise these rewards with n-step
+Q-learning (lambda = 1) over the whole sequence, bootstrapped from
+max_a Q(x_T, a) of the last step. FTW (Jaderberg et al. 2019) keeps it as an
+auxiliary task on 84x84 frames cropped to their central 80x80 (20x20 cells).
+"""
+
+import collections
+from typing import Optional, Tuple, Union
+
+import tensorflow as tf
+
+from ftw.tf.losses import _checks
+from ftw.tf.losses import returns as returns_lib
+
+PixelControlOutput = collections.namedtuple(
+    "PixelControlOutput", ["loss", "rewards", "targets", "td_errors"])
+
+CropDim = Tuple[Optional[int], Optional[int]]
+
+
+def pixel_control_rewards(observations: tf.Tensor, cell_size: int) -> tf.Tensor:
+  """Pseudo-rewards: mean absolute pixel change per cell between frames.
+
+  Args:
+    observations: [T+1, B, H, W, C] frames (any numeric dtype; integers
+      such as uint8 are converted to float32 without rescaling).
+    cell_size: side of the square cells; must divide H and W.
+
+  Returns:
+    [T, B, H / cell_size, W / cell_size] float rewards, no gradient.
+
+  Raises:
+    ValueError: on a wrong rank or a frame size not divisible by cell_size.
+  """
+  observations = _checks.to_float(observations, "observations")
+  _checks.check_rank(observations, 5, "observations", "[T+1, B, H, W, C]")
+  if not isinstance(cell_size, int) or cell_size < 1:
+    raise ValueError(f"`cell_size` must be a positive int, got {cell_size!r}.")
+  height, width = observations.shape[2], observations.shape[3]
+  for name, size in (("height", height), ("width", width)):
+    if size is not None and size % cell_size:
+      raise ValueError(f"`observations` {name} {size} is not divisible by "
+                       f"`cell_size` {cell_size} (shape {observations.shape}).")
+  observations = tf.stop_gradient(observations)
+  change = tf.abs(observations[1:] - observations[:-1])  # [T, B, H, W, C]
+  # Static sizes where known keep the output shape known while tracing.
+  shape = [s if s is not None else d for s, d in
+           zip(change.shape.as_list(), tf.unstack(tf.shape(change)))]
+  cells = tf.reshape(change, [shape[0], shape[1], shape[2] // cell_size, cell_size,
+                              shape[3] // cell_size, cell_size, shape[4]])
+  return tf.reduce_mean(cells, axis=[3, 5, 6])
+
+
+def pixel_control_loss(observations: tf.Tensor,
+                       actions: tf.Tensor,
+                       action_values: tf.Tensor,
+                       cell_size: int,
+                       discount_factor: Union[float, tf.Tensor],
+                       scale: float = 1.0,
+                       crop_height_dim: CropDim = (None, None),
+                       crop_width_dim: CropDim = (None, None)) -> PixelControlOutput:
+  """Per-sequence pixel control loss.
+
+  Args:
+    observations: [T+1, B, H, W, C] frames; the first T+1 frames of the
+      sequence (frame t+1 is the result of action t).
+    actions: [T, B] integer actions taken.
+    action_values: [T+1, B, H', W', N] spatial Q-values Q(x_t, .) for every
+      cell; step T provides only the bootstrap max_a Q(x_T, a).
+    cell_size: side of the cells in pixels, (H_crop, W_crop) = cell_size *
+      (H', W').
+    discount_factor: scalar or [T, B] discount (0 where an episode ended).
+    scale: multiplier of the loss.
+    crop_height_dim: (start, stop) slice of the frame height taken before
+      computing rewards, e.g. (2, 82) for the central 80 rows of 84.
+    crop_width_dim: (start, stop) slice of the frame width, likewise.
+
+  Returns:
+    PixelControlOutput with `loss` [B] = scale * sum over time and cells of
+    0.5 * td^2, plus `rewards`, `targets` (stop-gradient) and `td_errors`,
+    each [T, B, H', W']. Gradient reaches only Q(x_t, a_t) for t < T.
+
+  Raises:
+    ValueError: on mismatched ranks or shapes (cropped frame vs cells vs
+      action values), or bad crop dims.
+  """
+  observations = tf.convert_to_tensor(observations)
+  _checks.check_rank(observations, 5, "observations", "[T+1, B, H, W, C]")
+  action_values = _checks.to_float(action_values, "action_values")
+  _checks.check_rank(action_values, 5, "action_values", "[T+1, B, H', W', N]")
+  actions = _checks.to_int(actions, "actions")
+  _checks.check_rank(actions, 2, "actions", "[T, B]")
+  for name, crop in (("crop_height_dim", crop_height_dim),
+                     ("crop_width_dim", crop_width_dim)):
+    if len(crop) != 2:
+      raise ValueError(f"`{name}` must be a (start, stop) pair, got {crop!r}.")
+  observations = observations[:, :, crop_height_dim[0]:crop_height_dim[1],
+                              crop_width_dim[0]:crop_width_dim[1], :]
+  for axis, name in ((2, "crop_height_dim"), (3, "crop_width_dim")):
+    if observations.shape[axis] == 0:
+      raise ValueError(f"`{name}` leaves an empty frame (cropped shape "
+                       f"{observations.shape}).")
+
+  rewards = pixel_control_rewards(observations, cell_size)  # [T, B, H', W']
+  steps_plus_one, batch = observations.shape[0], observations.shape[1]
+  steps = None if steps_plus_one is None else steps_plus_one - 1
+  grid = [None if d is None else d // cell_size for d in observations.shape[2:4]]
+  _checks.check_shape(action_values, [steps_plus_one, batch] + grid + [None],
+                      "action_values",
+                      "[T+1, B, H_crop / cell_size, W_crop / cell_size, N] "
+                      f"(cropped observations {observations.shape}, cell_size {cell_size})")
+  _checks.check_shape(actions, [steps, batch], "actions", "[T, B]")
+
+  discounts = _checks.to_float(discount_factor, "discount_factor", rewards.dtype)
+  if discounts.shape.rank not in (None, 0):
+    _checks.check_shape(discounts, [steps, batch], "discount_factor", "scalar or [T, B]")
+    discounts = discounts[:, :, None, None]
+  discounts = tf.broadcast_to(discounts, tf.shape(rewards))
+
+  num_actions = tf.shape(action_values)[-1]
+  taken = tf.one_hot(actions, num_actions, dtype=action_values.dtype)[:, :, None, None, :]
+  q_taken = tf.reduce_sum(action_values[:-1] * taken, axis=-1)  # [T, B, H', W']
+  bootstrap = tf.reduce_max(tf.stop_gradient(action_values[-1]), axis=-1)
+  # With lambda = 1 only the last bootstrap value enters the returns.
+  bootstrap_values = tf.broadcast_to(bootstrap[None], tf.shape(rewards))
+  targets = returns_lib.n_step_bootstrapped_returns(
+      rewards, discounts, bootstrap_values, n=None, lambda_=1.0)
+  td_errors = targets - q_taken
+  loss = scale * tf.reduce_sum(0.5 * tf.square(td_errors), axis=[0, 2, 3])
+  return PixelControlOutput(loss=loss, rewards=rewards, targets=targets,
+                            td_errors=td_errors)

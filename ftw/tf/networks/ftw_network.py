@@ -1,0 +1,193 @@
+"""The FTW agent's network: embedding, recurrent core, and heads.
+
+FtwNetwork ties together an embedding of (observation, action, reward) inputs
+(e.g. OAREmbedding over FtwTorso), a recurrent core (RPTH in FTW, or any
+snt.RNNCore such as snt.LSTM), a policy/value head, and the auxiliary pixel
+control and reward prediction heads (Jaderberg et al. 2019, Figure S11).
+"""
+
+from typing import Any, NamedTuple, Tuple
+
+import sonnet as snt
+import tensorflow as tf
+
+from ftw import types
+from ftw.tf.networks import auxiliary
+from ftw.tf.networks.policy_value import PolicyValueHead, check_positive_int
+
+
+class FtwOutput(NamedTuple):
+  """Outputs of FtwNetwork; leading dims [B] per step or [T, B] unrolled.
+
+  policy_logits: [..., num_actions] logits of the policy.
+  value: [...] state value estimate.
+  features: [..., F] core features fed to the heads (RPTH's z, or the core
+    output tensor).
+  core_output: the core's full output (e.g. RPTHOutput(z, distribution_params)
+    with the prior/posterior parameters needed for the RPTH KL loss).
+  """
+  policy_logits: tf.Tensor
+  value: tf.Tensor
+  features: tf.Tensor
+  core_output: Any
+
+
+class FtwNetwork(snt.RNNCore):
+  """Recurrent actor-critic network of the FTW agent with auxiliary heads.
+
+  Per step: OAR [B, ...] -> embed [B, D] -> core -> features [B, F] ->
+  PolicyValueHead -> (policy_logits [B, A], value [B]).
+  """
+
+  def __init__(self,
+               embed: snt.Module,
+               core: snt.RNNCore,
+               num_actions: int,
+               head_hidden_size: int = 256,
+               pixel_control: bool = True,
+               reward_prediction: bool = True,
+               name: str = 'simple_ftw_network'):
+    """Initializes the FtwNetwork.
+
+    Args:
+      embed: Module embedding OAR inputs [B, ...] into [B, D], e.g.
+        OAREmbedding(FtwTorso(), num_actions).
+      core: Recurrent core, e.g. RPTH (whose output's `z` field becomes the
+        features) or snt.LSTM (whose output is the features).
+      num_actions: Number of actions in the discrete action space.
+      head_hidden_size: Hidden size of the policy and value layers.
+      pixel_control: Whether to build the pixel control head
+        (`pixel_control_values`).
+      reward_prediction: Whether to build the reward prediction head
+        (`reward_prediction_logits`), which shares the embedding's torso.
+      name: Name for the module.
+
+    Raises:
+      ValueError: If shapes and/or types of constructor arguments do not match
+        expected shapes and types.
+    """
+    super().__init__(name=name)
+    if not callable(embed):
+      raise ValueError(f'embed must be a callable module, got {embed!r}.')
+    if not isinstance(core, snt.RNNCore):
+      raise ValueError(f'core must be an snt.RNNCore, got {core!r}.')
+    self._num_actions = check_positive_int(num_actions, 'num_actions')
+    check_positive_int(head_hidden_size, 'head_hidden_size')
+    for argname, value in (('pixel_control', pixel_control),
+                           ('reward_prediction', reward_prediction)):
+      if not isinstance(value, bool):
+        raise ValueError(f'{argname} must be a bool, got {value!r}.')
+    self._embed = embed
+    self._core = core
+    self._head = PolicyValueHead(num_actions, head_hidden_size)
+    self._pixel_control = (
+        auxiliary.PixelControl(num_actions) if pixel_control else None)
+    self._reward_prediction = None
+    if reward_prediction:
+      # Reward prediction sees frames only, so it shares the visual torso.
+      torso = getattr(embed, 'torso', embed)
+      self._reward_prediction = auxiliary.RewardPredictionNetwork(torso)
+
+  @property
+  def num_actions(self) -> int:
+    return self._num_actions
+
+  @property
+  def embed(self) -> snt.Module:
+    return self._embed
+
+  @property
+  def core(self) -> snt.RNNCore:
+    return self._core
+
+  def initial_state(self, batch_size: int, **kwargs):
+    return self._core.initial_state(batch_size, **kwargs)
+
+  def __call__(self, inputs: types.OAR, prev_state) -> Tuple[FtwOutput, Any]:
+    """One step: OAR [B, ...] -> (FtwOutput with [B, ...] fields, new state)."""
+    embedding = self._embed(inputs)
+    core_output, state = self._core(embedding, prev_state)
+    features = auxiliary.core_features(core_output)
+    policy_logits, value = self._head(features)
+    return FtwOutput(policy_logits, value, features, core_output), state
+
+  def select_action(self, inputs: types.OAR, state, greedy: bool = False):
+    """Picks actions for one step.
+
+    Args:
+      inputs: OAR with [B, ...] leaves.
+      state: Core state for batch size B.
+      greedy: If True take the argmax of the policy, else sample from it.
+
+    Returns:
+      (actions int32 [B], policy_logits [B, A], new_state).
+    """
+    output, state = self(inputs, state)
+    logits = output.policy_logits
+    if greedy:
+      actions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    else:
+      actions = tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0]
+    return actions, logits, state
+
+  def unroll(self, inputs: types.OAR, state) -> Tuple[FtwOutput, Any]:
+    """Efficient unroll over a sequence.
+
+    The embedding and heads run once over all T * B inputs (snt.BatchApply);
+    only the core steps through time (snt.dynamic_unroll).
+
+    Args:
+      inputs: OAR with time-major [T, B, ...] leaves.
+      state: Core state at the first step (batch size B).
+
+    Returns:
+      (FtwOutput with [T, B, ...] fields, core state after the last step).
+    """
+    embeddings = snt.BatchApply(self._embed)(inputs)  # [T, B, D]
+    core_outputs, final_state = snt.dynamic_unroll(self._core, embeddings,
+                                                   state)
+    features = auxiliary.core_features(core_outputs)  # [T, B, F]
+    policy_logits, value = snt.BatchApply(self._head)(features)
+    return FtwOutput(policy_logits, value, features, core_outputs), final_state
+
+  def pixel_control_values(self, features: tf.Tensor) -> tf.Tensor:
+    """Pixel control Q-values from core features.
+
+    Args:
+      features: [T, B, F] (or [B, F]) features, e.g. FtwOutput.features.
+
+    Returns:
+      Q-values [T, B, 20, 20, num_actions] (or [B, 20, 20, num_actions]).
+
+    Raises:
+      ValueError: If the network was built with pixel_control=False, or
+        `features` is not rank 2 or 3.
+    """
+    if self._pixel_control is None:
+      raise ValueError('pixel_control_values needs a network built with '
+                       'pixel_control=True.')
+    if features.shape.rank == 2:
+      return self._pixel_control(features)
+    if features.shape.rank != 3:
+      raise ValueError(
+          f'features must have shape [T, B, F] or [B, F], got '
+          f'{features.shape}.')
+    return snt.BatchApply(self._pixel_control)(features)
+
+  def reward_prediction_logits(self, frames: tf.Tensor) -> tf.Tensor:
+    """Reward prediction logits from k consecutive frames.
+
+    Args:
+      frames: [B, k, H, W, C] frames (k = 3 as in UNREAL).
+
+    Returns:
+      Logits [B, 3] over (zero, negative, positive) reward.
+
+    Raises:
+      ValueError: If the network was built with reward_prediction=False, or
+        `frames` is not rank 5.
+    """
+    if self._reward_prediction is None:
+      raise ValueError('reward_prediction_logits needs a network built with '
+                       'reward_prediction=True.')
+    return self._reward_prediction(frames)

@@ -1,0 +1,169 @@
+"""Visual embedding (torso) of the FTW agent.
+
+See Jaderberg et al. 2019, supplementary Figure S11: a small convolutional
+stack, residual convolutional blocks, and a linear layer to the embedding.
+"""
+
+from typing import Callable, Sequence, Tuple
+
+import sonnet as snt
+import tensorflow as tf
+
+FilterSpec = Tuple[int, int, int]
+
+
+def validate_filters(filters: Sequence[FilterSpec], argname: str,
+                     allow_empty: bool) -> Tuple[FilterSpec, ...]:
+  """Checks a sequence of (num_channels, kernel_size, stride) int triples.
+
+  Args:
+    filters: The sequence to check.
+    argname: Argument name used in error messages.
+    allow_empty: Whether an empty sequence is acceptable.
+
+  Returns:
+    The filters as a tuple of int triples.
+
+  Raises:
+    ValueError: If `filters` is not a sequence of positive int triples.
+  """
+  if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence):
+    raise ValueError(
+        f'{argname} must be a sequence of (num_channels, kernel_size, stride) '
+        f'int triples, got {filters!r}.')
+  if not filters and not allow_empty:
+    raise ValueError(f'{argname} must not be empty.')
+  result = []
+  for i, spec in enumerate(filters):
+    ok = (isinstance(spec, Sequence) and len(spec) == 3 and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in spec))
+    if not ok:
+      raise ValueError(
+          f'{argname}[{i}] must be a (num_channels, kernel_size, stride) triple '
+          f'of positive ints, got {spec!r}.')
+    result.append(tuple(spec))
+  return tuple(result)
+
+
+class ResidualBlock(snt.Module):
+  """y = skip(x) + conv(activation(x)); skip is a 1x1 projection if needed.
+
+  Shapes: [B, H, W, C] -> [B, ceil(H / stride), ceil(W / stride), channels].
+  """
+
+  def __init__(self, num_channels: int, kernel_size: int, stride: int,
+               activation: Callable[[tf.Tensor], tf.Tensor],
+               name: str = 'residual_block'):
+    super().__init__(name=name)
+    self._num_channels = num_channels
+    self._stride = stride
+    self._activation = activation
+    self._conv = snt.Conv2D(num_channels, kernel_size, stride=stride,
+                            padding='SAME', name='conv')
+    self._projection = None
+
+  def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
+    residual = self._conv(self._activation(inputs))
+    if inputs.shape[-1] == self._num_channels and self._stride == 1:
+      skip = inputs
+    else:
+      # Channels or resolution change: project the skip path to match.
+      if self._projection is None:
+        self._projection = snt.Conv2D(self._num_channels, 1,
+                                      stride=self._stride, padding='SAME',
+                                      name='projection')
+      skip = self._projection(inputs)
+    return skip + residual
+
+
+class FtwTorso(snt.Module):
+  """Visual embedding module as used in the FTW paper.
+
+  conv stack (VALID padding, activation after each) -> residual blocks ->
+  activation -> flatten -> linear(hidden_size) [-> activation].
+
+  Shapes: uint8 or float [B, H, W, C] -> float32 [B, hidden_size]. uint8 pixels
+  are scaled to [0, 1]; float inputs are used as they are.
+  With the defaults, [B, 84, 84, 3] -> conv 20x20x32 -> conv 9x9x64 ->
+  2 residual blocks 9x9x64 -> [B, 256].
+  """
+
+  def __init__(self,
+               conv_filters: Sequence[FilterSpec] = ((32, 8, 4), (64, 4, 2)),
+               residual_filters: Sequence[FilterSpec] = ((64, 3, 1),
+                                                         (64, 3, 1)),
+               hidden_size: int = 256,
+               activation: Callable[[tf.Tensor], tf.Tensor] = tf.nn.relu,
+               activate_last: bool = False,
+               name: str = 'ftw_torso'):
+    """Initializes the FtwTorso module.
+
+    Args:
+      conv_filters: Sequence of (num_channels, kernel_size, stride) int triples,
+        one per (non-residual) convolutional layer.
+      residual_filters: Sequence of (num_channels, kernel_size, stride) int
+        triples, one per residual block (may be empty).
+      hidden_size: Size of the final output layer.
+      activation: Activation function used between layers.
+      activate_last: Whether to pass the output of the final layer through
+        `activation`.
+      name: Name for the module.
+
+    Raises:
+      ValueError: If shapes and/or types of constructor arguments do not match
+        expected shapes and types.
+    """
+    super().__init__(name=name)
+    self._conv_filters = validate_filters(conv_filters, 'conv_filters',
+                                          allow_empty=False)
+    self._residual_filters = validate_filters(residual_filters,
+                                              'residual_filters',
+                                              allow_empty=True)
+    if (not isinstance(hidden_size, int) or isinstance(hidden_size, bool) or
+        hidden_size <= 0):
+      raise ValueError(
+          f'hidden_size must be a positive int, got {hidden_size!r}.')
+    if not callable(activation):
+      raise ValueError(f'activation must be callable, got {activation!r}.')
+    if not isinstance(activate_last, bool):
+      raise ValueError(f'activate_last must be a bool, got {activate_last!r}.')
+    self._hidden_size = hidden_size
+    self._activation = activation
+    self._activate_last = activate_last
+    self._convs = [
+        snt.Conv2D(c, k, stride=s, padding='VALID', name=f'conv_{i}')
+        for i, (c, k, s) in enumerate(self._conv_filters)
+    ]
+    self._residual_blocks = [
+        ResidualBlock(c, k, s, activation, name=f'residual_{i}')
+        for i, (c, k, s) in enumerate(self._residual_filters)
+    ]
+    self._flatten_layer = snt.Flatten()
+    self._linear = snt.Linear(hidden_size, name='linear')
+
+  @property
+  def output_size(self) -> int:
+    return self._hidden_size
+
+  def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
+    inputs = tf.convert_to_tensor(inputs)
+    if inputs.shape.rank != 4:
+      raise ValueError(
+          f'inputs must have shape [B, H, W, C], got {inputs.shape}.')
+    if inputs.dtype == tf.uint8:
+      x = tf.cast(inputs, tf.float32) / 255.
+    elif inputs.dtype.is_floating:
+      x = tf.cast(inputs, tf.float32)
+    else:
+      raise ValueError(
+          f'inputs must be uint8 or float pixels, got dtype {inputs.dtype}.')
+    for conv in self._convs:
+      x = self._activation(conv(x))
+    for block in self._residual_blocks:
+      x = block(x)
+    if self._residual_blocks:
+      x = self._activation(x)
+    x = self._linear(self._flatten_layer(x))
+    if self._activate_last:
+      x = self._activation(x)
+    return x

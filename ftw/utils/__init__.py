@@ -1,0 +1,1 @@
+"""Counting, logging, checkpointing and other plumbing shared by agents."""

@@ -1,0 +1,174 @@
+"""Single-process training: in-process Reverb, learner thread, actor, evaluator.
+
+    python -m launch.local --config=configs/catch.py [--logdir=runs/catch]
+        [--seed=N] [--max_seconds=S] [--max_actor_steps=N]
+        [--max_learner_steps=N] [--resume] [field=value ...]
+
+The actor steps `num_envs` environments in the main thread and writes
+sequences into an in-process Reverb server; the learner trains in a
+background thread, reading the queue; every `eval_every_seconds` a greedy
+evaluator plays `eval_episodes` episodes with the latest weights. Logs go to
+`<logdir>/<node>/` (CSV + TensorBoard), checkpoints to
+`<logdir>/checkpoints/`. Ctrl-C or SIGTERM stops cleanly and keeps the
+checkpoint; `--resume` continues from it with counters intact.
+"""
+
+import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
+
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from agents.ftw.builder import FtwBuilder
+from agents.ftw.config import FtwConfig
+from ftw import environment_loop
+from ftw.utils import checkpointing
+from ftw.utils import counting
+from ftw.utils import loggers
+from launch import common
+from launch import progress as progress_lib
+
+
+def train(config: FtwConfig, logdir: str, resume: bool = False
+          ) -> Dict[str, Any]:
+  """Trains until a limit in `config` is reached or a stop is requested.
+
+  Returns the final counts and the last evaluation's mean return.
+  """
+  import reverb  # Heavy import: only when training.
+
+  builder = FtwBuilder(config)
+  counter = counting.Counter()
+  env = builder.make_environment(seed=config.seed, num_envs=config.num_envs)
+  eval_env = builder.make_environment(seed=config.seed + 10_000,
+                                      num_envs=min(config.eval_episodes, 32))
+  learner_network = builder.make_network()
+  server = reverb.Server(builder.make_replay_tables(), port=config.replay_port)
+  address = f"localhost:{server.port}"
+  client = reverb.Client(address)
+
+  learner = builder.make_learner(
+      learner_network, address,
+      counter=counting.Counter(counter, "learner"),
+      logger=loggers.make_logger("learner", logdir, "learner_steps",
+                                 print_every_seconds=float("inf")))
+  checkpointer = checkpointing.Checkpointer(
+      os.path.join(logdir, "checkpoints"),
+      objects={"network": learner_network, "optimizer": learner.optimizer},
+      get_state=lambda: {"counts": counter.save()},
+      set_state=lambda s: counter.restore(s["counts"]),
+      save_every_seconds=config.checkpoint_every_seconds)
+  if resume and checkpointer.restore():
+    print(f"[local] resumed from {checkpointer.latest}: {counter.get_counts()}",
+          flush=True)
+  elif resume:
+    print(f"[local] --resume: no checkpoint in {checkpointer.directory}; "
+          "starting fresh", flush=True)
+
+  adder = builder.make_adder(client)
+  actor = builder.make_actor(builder.make_network(), adder=adder,
+                             variable_source=learner)
+  actor.update(wait=True)
+  loop = environment_loop.EnvironmentLoop(
+      env, actor, counter=counting.Counter(counter, "actor"),
+      logger=loggers.make_logger("actor", logdir, "actor_steps",
+                                 print_every_seconds=float("inf")))
+  evaluator = builder.make_actor(builder.make_network(), adder=None,
+                                 variable_source=learner, greedy=True)
+  eval_loop = environment_loop.EnvironmentLoop(
+      eval_env, evaluator, update_actor=False)
+  eval_logger = loggers.make_logger("evaluator", logdir, "actor_steps",
+                                    print_every_seconds=0.0)
+
+  stop = threading.Event()
+  errors: List[BaseException] = []
+  start_counts = counter.get_counts()
+
+  def limits_reached() -> bool:
+    counts = counter.get_counts()
+    return ((config.max_learner_steps is not None and
+             counts.get("learner_steps", 0) >= config.max_learner_steps) or
+            (config.max_actor_steps is not None and
+             counts.get("actor_steps", 0) >= config.max_actor_steps))
+
+  def learner_loop():
+    try:
+      while not stop.is_set() and not limits_reached():
+        learner.step()
+        checkpointer.save()
+    except Exception as e:  # pylint: disable=broad-except
+      if not stop.is_set():
+        errors.append(e)
+    finally:
+      stop.set()
+
+  previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+  learner_thread = threading.Thread(target=learner_loop, name="learner",
+                                    daemon=True)
+  progress = progress_lib.Progress(config, counter, start_counts)
+  last_eval: Optional[float] = None
+  next_eval = time.monotonic() + config.eval_every_seconds
+  started = time.monotonic()
+
+  def evaluate():
+    nonlocal last_eval
+    evaluator.update(wait=True)
+    results = eval_loop.run_episodes(config.eval_episodes)
+    last_eval = sum(r["episode_return"] for r in results) / len(results)
+    counts = counter.get_counts()
+    eval_logger.write({
+        "episode_return": last_eval,
+        "episode_length": sum(r["episode_length"] for r in results)
+                          / len(results),
+        "episodes": len(results),
+        "minutes": (time.monotonic() - started) / 60,
+        "actor_steps": counts.get("actor_steps", 0),
+        "learner_steps": counts.get("learner_steps", 0)})
+
+  learner_thread.start()
+  try:
+    while not stop.is_set():
+      loop.step()
+      if limits_reached():
+        break
+      if (config.max_seconds is not None and
+          time.monotonic() - started >= config.max_seconds):
+        break
+      if time.monotonic() >= next_eval:
+        evaluate()
+        next_eval = time.monotonic() + config.eval_every_seconds
+      progress.maybe_print(loop.recent_returns, last_eval)
+  except KeyboardInterrupt:
+    print("\n[local] interrupted: stopping and saving a checkpoint",
+          flush=True)
+  finally:
+    stop.set()
+    signal.signal(signal.SIGTERM, previous_handler)
+    # Stopping the server wakes a learner blocked on an empty queue.
+    adder.close()
+    server.stop()
+    learner_thread.join(timeout=60)
+    path = checkpointer.save(force=True)
+    print(f"[local] checkpoint saved to {path}", flush=True)
+  if errors:
+    raise RuntimeError("the learner failed") from errors[0]
+  evaluate()
+  progress.maybe_print(loop.recent_returns, last_eval, force=True)
+  summary = dict(counter.get_counts())
+  summary["eval_return"] = last_eval
+  summary["checkpoint"] = checkpointer.latest
+  return summary
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
+  parser = common.make_parser(__doc__.split("\n\n")[0])
+  args, config = common.parse(parser, argv)
+  print(f"[local] config {args.config}, logdir {args.logdir}", flush=True)
+  return train(config, args.logdir, resume=args.resume)
+
+
+if __name__ == "__main__":
+  main(sys.argv[1:])

@@ -1,0 +1,72 @@
+"""FtwConfig validation and command-line overrides name the bad field."""
+
+import pytest
+
+from agents.ftw.config import FtwConfig
+from launch import common
+
+
+def test_defaults_are_valid_and_period_is_t_minus_one():
+  config = FtwConfig()
+  assert config.sequence_period == config.sequence_length - 1
+  assert config.replace(sequence_length=10).sequence_period == 9
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("queue_size", 10, "queue_size"),
+    ("batch_size", 0, "batch_size"),
+    ("core", "gru", "core"),
+    ("loss", "ppo", "loss"),
+    ("discount", 1.5, "discount"),
+    ("sequence_length", 1, "sequence_length"),
+    ("pixel_control_cell_size", 3, "pixel_control_cell_size"),
+    ("reward_prediction_batch_size", 5, "reward_prediction_batch_size"),
+    ("learning_rate", 0.0, "learning_rate"),
+])
+def test_bad_values_name_the_field(field, value, message):
+  with pytest.raises(ValueError, match=message):
+    FtwConfig().replace(**{field: value})
+
+
+def test_batch_larger_than_queue_fails():
+  with pytest.raises(ValueError, match="queue_size"):
+    FtwConfig(batch_size=64, queue_size=64)
+
+
+def test_unknown_field_is_named():
+  with pytest.raises(ValueError, match="bogus"):
+    FtwConfig().replace(bogus=1)
+
+
+def test_command_line_overrides_are_typed():
+  config = common.parse_overrides(
+      FtwConfig(), ["batch_size=8", "--learning_rate=1e-3", "memory_size=None",
+                    "core=lstm", "environment_kwargs={'rows': 6}"])
+  assert config.batch_size == 8 and isinstance(config.batch_size, int)
+  assert config.learning_rate == 1e-3
+  assert config.memory_size is None
+  assert config.core == "lstm"
+  assert config.environment_kwargs == {"rows": 6}
+
+
+def test_command_line_errors():
+  with pytest.raises(ValueError, match="unknown config field 'bogus'"):
+    common.parse_overrides(FtwConfig(), ["bogus=1"])
+  with pytest.raises(ValueError, match="batch_size.*int"):
+    common.parse_overrides(FtwConfig(), ["batch_size=many"])
+  with pytest.raises(ValueError, match="field=value"):
+    common.parse_overrides(FtwConfig(), ["batch_size"])
+
+
+def test_shipped_configs_load():
+  for path in ("configs/catch.py", "configs/atari.py"):
+    assert isinstance(common.load_config(path), FtwConfig)
+  with pytest.raises(ValueError, match="no such file"):
+    common.load_config("configs/missing.py")
+
+
+def test_parser_exits_with_field_name(capsys):
+  parser = common.make_parser("test")
+  with pytest.raises(SystemExit):
+    common.parse(parser, ["--config=configs/catch.py", "batch_size=100"])
+  assert "queue_size" in capsys.readouterr().err

@@ -1,0 +1,138 @@
+"""Datasets read back what the adder wrote: shapes, dtypes, values, balance."""
+
+import dm_env
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ftw import replay
+from ftw import types
+
+PIXELS = (8, 8, 3)
+T, P, B = 4, 3, 2
+
+
+def observation(t):
+  pixels = np.full(PIXELS, t % 256, np.uint8)
+  return types.OAR(pixels, np.int32(t), np.float32(0))
+
+
+def obs_spec():
+  return types.OAR(tf.TensorSpec(PIXELS, tf.uint8), tf.TensorSpec((), tf.int32),
+                   tf.TensorSpec((), tf.float32))
+
+
+def sequence_signature():
+  extras = {"logits": tf.TensorSpec((5,), tf.float32),
+            "core_state": (tf.TensorSpec((6,), tf.float32),)}
+  step = replay.make_step_spec(obs_spec(), tf.TensorSpec((), tf.int32), extras)
+  return replay.sequence_signature(step, T)
+
+
+def write_episode(client, length, reward_fn=lambda t: 0.0, **kwargs):
+  with replay.SequenceAdder(client, T, P, **kwargs) as adder:
+    adder.add_first(dm_env.restart(observation(0)))
+    for t in range(length):
+      make = dm_env.termination if t == length - 1 else dm_env.transition
+      extras = {"logits": np.full(5, t, np.float32),
+                "core_state": (np.full(6, -t, np.float32),)}
+      adder.add(np.int32(t), make(np.float32(reward_fn(t)), observation(t + 1)),
+                extras)
+
+
+def check_batch(sample, starts):
+  data, info = sample.data, sample.info
+  assert data.observation.observation.shape == (B, T, *PIXELS)
+  assert data.observation.observation.dtype == tf.uint8
+  assert data.action.shape == (B, T) and data.action.dtype == tf.int32
+  for field in (data.reward, data.discount, data.mask):
+    assert field.shape == (B, T) and field.dtype == tf.float32
+  assert data.start_of_episode.dtype == tf.bool
+  assert data.extras["logits"].shape == (B, T, 5)
+  assert data.extras["core_state"][0].shape == (B, 6)
+  assert info.key.shape == (B,)
+  # FIFO: items in the order written, core state of each item's first step.
+  want = np.array(starts)[:, None] + np.arange(T)
+  np.testing.assert_array_equal(data.action.numpy(), want)
+  np.testing.assert_array_equal(data.observation.action.numpy(), want)
+  np.testing.assert_array_equal(data.extras["core_state"][0].numpy(),
+                                -np.repeat(np.array(starts)[:, None], 6, 1))
+
+
+def test_sequence_dataset_from_table_signature(make_server):
+  server, client = make_server([replay.make_sequence_queue(
+      "sequence_queue", 20, sequence_signature(), batch_size=B)])
+  write_episode(client, 13)  # full items start at 0, 3, 6, 9
+  dataset = replay.make_sequence_dataset(f"localhost:{server.port}",
+                                         batch_size=B, prefetch=0,
+                                         rate_limiter_timeout_ms=300)
+  iterator = iter(dataset)
+  check_batch(next(iterator), [0, 3])
+  check_batch(next(iterator), [6, 9])
+  # One (padded) item is left: no full batch; the timeout ends the dataset.
+  assert not list(iterator)
+
+
+def test_sequence_dataset_explicit_signature_two_readers(make_server):
+  server, client = make_server([replay.make_sequence_queue(
+      "sequence_queue", 20)])  # no table signature: given to the dataset
+  write_episode(client, 13)
+  dataset = replay.make_sequence_dataset(
+      f"localhost:{server.port}", "sequence_queue", B, num_parallel_calls=2,
+      max_in_flight_samples_per_worker=1, signature=sequence_signature(),
+      rate_limiter_timeout_ms=300)
+  sample = next(iter(dataset))
+  assert sample.data.observation.observation.shape == (B, T, *PIXELS)
+  assert sample.data.extras["core_state"][0].shape == (B, 6)
+  # Two readers interleave: any two distinct items of the four written.
+  starts = sorted(sample.data.action.numpy()[:, 0].tolist())
+  assert len(set(starts)) == 2 and set(starts) <= {0, 3, 6, 9}
+
+
+def test_reward_prediction_batches_are_half_nonzero(make_server):
+  rp_sig = replay.reward_prediction_signature(obs_spec().observation, 3)
+  server, client = make_server(
+      [replay.make_sequence_queue("sequence_queue", 200)] +
+      list(replay.make_reward_prediction_tables(1000, rp_sig)))
+  # 10% of rewards are nonzero: r_{t+1} = t + 1 when t % 10 == 9.
+  reward = lambda t: float(t + 1) if t % 10 == 9 else 0.0
+  write_episode(client, 200, reward,
+                reward_prediction_tables=("rp_zero", "rp_nonzero"))
+  info = client.server_info()
+  assert info["rp_zero"].current_size == 178  # t = 2..199, minus 20
+  assert info["rp_nonzero"].current_size == 20
+
+  batch = 8
+  dataset = replay.make_reward_prediction_dataset(f"localhost:{server.port}",
+                                                  batch)
+  for frames, rewards in dataset.take(25):
+    assert frames.shape == (batch, 3, *PIXELS) and frames.dtype == tf.uint8
+    assert rewards.shape == (batch,) and rewards.dtype == tf.float32
+    rewards = rewards.numpy()
+    assert (rewards[:batch // 2] == 0).all()
+    assert (rewards[batch // 2:] != 0).all()
+    # Frames are o_{t-2}, o_{t-1}, o_t; the reward is r_{t+1}.
+    t = frames.numpy()[:, :, 0, 0, 0].astype(np.int64)
+    np.testing.assert_array_equal(t - t[:, -1:], [[-2, -1, 0]] * batch)
+    np.testing.assert_array_equal(rewards, [reward(x) for x in t[:, -1]])
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"batch_size": 0}, "batch_size"),
+    ({"num_parallel_calls": 0}, "num_parallel_calls"),
+    ({"prefetch": -1}, "prefetch"),
+    ({"rate_limiter_timeout_ms": -2}, "rate_limiter_timeout_ms"),
+])
+def test_sequence_dataset_bad_arguments(kwargs, field):
+  with pytest.raises(ValueError, match=field):
+    replay.make_sequence_dataset("localhost:1", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"batch_size": 7}, "even"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 4, "tables": "rp"}, "tables"),
+])
+def test_reward_prediction_dataset_bad_arguments(kwargs, field):
+  with pytest.raises(ValueError, match=field):
+    replay.make_reward_prediction_dataset("localhost:1", **kwargs)

@@ -1,0 +1,117 @@
+"""Tests of ftw.tf.losses.pixel_control (UNREAL pixel control)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import ftw  # noqa: F401
+from ftw.tf.losses import pixel_control
+
+
+def hand_frames():
+  """[2, 1, 6, 6, 2] uint8 frames; the central 4x4 gives cell rewards [[4, 1], [0, 255]]."""
+  frames = np.zeros((2, 1, 6, 6, 2), np.uint8)
+  frames[1, 0, 0, :, :] = 100         # Border rows/columns: cropped away.
+  frames[1, 0, :, 5, :] = 77
+  inner = frames[:, 0, 1:5, 1:5, :]   # View on the central 4x4.
+  inner[1, 0:2, 0:2, :] = 4           # Cell (0, 0): mean change 4.
+  inner[1, 0, 2, 1] = 8               # Cell (0, 1): one of 8 values changes by 8.
+  inner[0, 2:4, 2:4, :] = 255         # Cell (1, 1): 255 -> 0 (uint8 would wrap to 1).
+  return frames
+
+
+def test_rewards_hand_computed_with_crop():
+  frames = hand_frames()[:, :, 1:5, 1:5, :]
+  rewards = pixel_control.pixel_control_rewards(frames, cell_size=2)
+  assert rewards.dtype == tf.float32
+  np.testing.assert_allclose(rewards.numpy()[0, 0], [[4.0, 1.0], [0.0, 255.0]])
+
+
+def test_loss_hand_computed_with_crop():
+  q = np.zeros((2, 1, 2, 2, 2), np.float32)
+  q[0, 0, :, :, 1] = [[1, 2], [3, 4]]                 # Taken action 1 at step 0.
+  q[0, 0, :, :, 0] = 50.0                             # Not taken: ignored.
+  q[1, 0, :, :, 0] = [[10, -5], [2, 1]]
+  q[1, 0, :, :, 1] = [[3, 0], [-1, 2]]                # Bootstrap max: [[10, 0], [2, 2]].
+  out = pixel_control.pixel_control_loss(
+      hand_frames(), actions=[[1]], action_values=q, cell_size=2, discount_factor=0.5,
+      scale=2.0, crop_height_dim=(1, 5), crop_width_dim=(1, 5))
+  # targets = r + 0.5 * bootstrap = [[9, 1], [1, 256]]; td = [[8, -1], [-2, 252]].
+  np.testing.assert_allclose(out.targets.numpy()[0, 0], [[9, 1], [1, 256]])
+  np.testing.assert_allclose(out.td_errors.numpy()[0, 0], [[8, -1], [-2, 252]])
+  np.testing.assert_allclose(out.loss.numpy(), [2.0 * 0.5 * (64 + 1 + 4 + 252 ** 2)])
+  assert out[0] is out.loss
+
+
+def np_pixel_control(frames, actions, q, cell, discounts):
+  frames = frames.astype(np.float64)
+  T, B, H, W, C = frames.shape[0] - 1, frames.shape[1], *frames.shape[2:]
+  rewards = np.zeros((T, B, H // cell, W // cell))
+  for t in range(T):
+    for i in range(H // cell):
+      for j in range(W // cell):
+        a = frames[t, :, i * cell:(i + 1) * cell, j * cell:(j + 1) * cell]
+        b = frames[t + 1, :, i * cell:(i + 1) * cell, j * cell:(j + 1) * cell]
+        rewards[t, :, i, j] = np.abs(b - a).mean(axis=(1, 2, 3))
+  loss = np.zeros(B)
+  for b in range(B):
+    g = q[T, b].max(-1)
+    for t in reversed(range(T)):
+      g = rewards[t, b] + discounts[t, b] * g
+      loss[b] += 0.5 * ((g - q[t, b, :, :, actions[t, b]]) ** 2).sum()
+  return rewards, loss
+
+
+def test_random_against_numpy_with_episode_end():
+  rng = np.random.default_rng(0)
+  T, B, cell = 3, 2, 2
+  frames = rng.integers(0, 256, size=(T + 1, B, 8, 6, 3)).astype(np.uint8)
+  q = rng.normal(size=(T + 1, B, 3, 3, 4)).astype(np.float32)
+  actions = rng.integers(0, 4, size=(T, B)).astype(np.int32)
+  discounts = np.full((T, B), 0.9, np.float32)
+  discounts[1, 0] = 0.0
+  out = pixel_control.pixel_control_loss(frames, actions, q, cell, discounts,
+                                         crop_height_dim=(1, 7), crop_width_dim=(None, None))
+  rewards, loss = np_pixel_control(frames[:, :, 1:7], actions, q, cell, discounts)
+  np.testing.assert_allclose(out.rewards.numpy(), rewards, rtol=1e-5)
+  np.testing.assert_allclose(out.loss.numpy(), loss, rtol=1e-4)
+
+
+def test_gradient_reaches_only_taken_q_values_before_bootstrap():
+  rng = np.random.default_rng(1)
+  frames = rng.integers(0, 256, size=(3, 2, 4, 4, 1)).astype(np.uint8)
+  q = tf.Variable(rng.normal(size=(3, 2, 2, 2, 3)).astype(np.float32))
+  actions = np.array([[0, 2], [1, 1]], np.int32)
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(pixel_control.pixel_control_loss(frames, actions, q, 2, 0.9).loss)
+  grad = tape.gradient(loss, q).numpy()
+  assert np.all(grad[2] == 0)                           # Bootstrap step: no gradient.
+  taken = np.zeros(grad.shape, bool)
+  for t in range(2):
+    for b in range(2):
+      taken[t, b, :, :, actions[t, b]] = True
+  assert np.all(grad[~taken] == 0)
+  assert np.all(grad[taken] != 0)
+
+
+def test_errors_name_the_argument():
+  frames = np.zeros((3, 1, 84, 84, 3), np.uint8)
+  q = np.zeros((3, 1, 20, 20, 4), np.float32)
+  actions = np.zeros((2, 1), np.int32)
+  crop = dict(crop_height_dim=(2, 82), crop_width_dim=(2, 82))
+  out = pixel_control.pixel_control_loss(frames, actions, q, 4, 0.9, **crop)
+  assert out.loss.shape == (1,)
+  with pytest.raises(ValueError, match="not divisible by `cell_size`"):
+    pixel_control.pixel_control_loss(frames, actions, q, 3, 0.9, **crop)
+  with pytest.raises(ValueError, match="action_values"):   # Without cropping: 21x21 cells.
+    pixel_control.pixel_control_loss(frames, actions, q, 4, 0.9)
+  with pytest.raises(ValueError, match="action_values"):
+    pixel_control.pixel_control_loss(frames, actions, q[:2], 4, 0.9, **crop)
+  with pytest.raises(ValueError, match="actions"):
+    pixel_control.pixel_control_loss(frames, actions[:1], q, 4, 0.9, **crop)
+  with pytest.raises(ValueError, match="discount_factor"):
+    pixel_control.pixel_control_loss(frames, actions, q, 4, np.ones((3, 1)), **crop)
+  with pytest.raises(ValueError, match="observations"):
+    pixel_control.pixel_control_loss(frames[:, 0], actions, q, 4, 0.9, **crop)
+  with pytest.raises(ValueError, match="crop_height_dim"):
+    pixel_control.pixel_control_loss(frames, actions, q, 4, 0.9, crop_height_dim=(5, 5))

@@ -1,0 +1,100 @@
+"""Tests for ftw.tf.networks.vision."""
+
+import ftw  # noqa: F401  (quiets TensorFlow's start-up log)
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ftw.tf.networks.vision import FtwTorso
+
+
+def test_default_torso_84x84_uint8_to_hidden():
+  torso = FtwTorso()
+  frames = tf.cast(tf.random.uniform([2, 84, 84, 3], maxval=256,
+                                     dtype=tf.int32), tf.uint8)
+  out = torso(frames)
+  assert out.shape == (2, 256)
+  assert out.dtype == tf.float32
+  # Convs 32x8x8 s4 and 64x4x4 s2 (VALID) leave 9x9x64 for the linear layer.
+  assert torso._linear.w.shape == (9 * 9 * 64, 256)
+
+
+def test_uint8_is_scaled_to_unit_interval():
+  torso = FtwTorso(conv_filters=((4, 3, 2),), residual_filters=(),
+                   hidden_size=8)
+  pixels = np.random.RandomState(0).randint(0, 256, [2, 9, 9, 3])
+  from_uint8 = torso(tf.constant(pixels, tf.uint8))
+  from_float = torso(tf.constant(pixels / 255., tf.float32))
+  np.testing.assert_allclose(from_uint8, from_float, atol=1e-6)
+
+
+def test_matches_hand_built_forward_pass():
+  """conv -> relu -> x + conv(relu(x)) -> relu -> flatten -> linear."""
+  torso = FtwTorso(conv_filters=((4, 3, 2),), residual_filters=((4, 3, 1),),
+                   hidden_size=5)
+  x = tf.random.normal([3, 9, 9, 2])
+  out = torso(x)
+  conv, block = torso._convs[0], torso._residual_blocks[0]
+  h = tf.nn.relu(
+      tf.nn.conv2d(x, conv.w, strides=2, padding='VALID') + conv.b)  # 4x4x4
+  r = tf.nn.conv2d(tf.nn.relu(h), block._conv.w, strides=1,
+                   padding='SAME') + block._conv.b
+  h = tf.nn.relu(h + r)
+  expected = tf.reshape(h, [3, -1]) @ torso._linear.w + torso._linear.b
+  np.testing.assert_allclose(out, expected, atol=1e-5)
+  assert block._projection is None  # Same shape: identity skip.
+
+
+def test_residual_projection_when_shape_changes():
+  torso = FtwTorso(conv_filters=((4, 3, 1),), residual_filters=((6, 3, 2),),
+                   hidden_size=7)
+  out = torso(tf.random.normal([2, 8, 8, 3]))
+  assert out.shape == (2, 7)
+  assert torso._residual_blocks[0]._projection is not None
+
+
+def test_activate_last():
+  x = tf.random.normal([16, 9, 9, 3])
+  config = dict(conv_filters=((4, 3, 2),), residual_filters=(), hidden_size=32)
+  assert np.min(FtwTorso(**config)(x)) < 0
+  assert np.min(FtwTorso(activate_last=True, **config)(x)) >= 0
+
+
+def test_gradients_reach_every_variable():
+  torso = FtwTorso(conv_filters=((4, 3, 2),), residual_filters=((4, 3, 1),
+                                                                 (6, 3, 1)),
+                   hidden_size=5)
+  x = tf.random.normal([2, 9, 9, 3])
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(torso(x) ** 2)
+  variables = torso.trainable_variables
+  assert len(variables) == 10  # 3 convs + 1 projection + linear, w and b.
+  grads = tape.gradient(loss, variables)
+  for v, g in zip(variables, grads):
+    assert g is not None and np.any(g.numpy() != 0), v.name
+
+
+@pytest.mark.parametrize('kwargs, argname', [
+    (dict(conv_filters=((32, 8),)), 'conv_filters'),
+    (dict(conv_filters=((32, 8, 0),)), 'conv_filters'),
+    (dict(conv_filters=()), 'conv_filters'),
+    (dict(conv_filters='abc'), 'conv_filters'),
+    (dict(residual_filters=((64, 3.0, 1),)), 'residual_filters'),
+    (dict(residual_filters=(64, 3, 1)), 'residual_filters'),
+    (dict(hidden_size=0), 'hidden_size'),
+    (dict(activate_last=1), 'activate_last'),
+    (dict(activation='relu'), 'activation'),
+])
+def test_bad_constructor_args(kwargs, argname):
+  with pytest.raises(ValueError, match=argname):
+    FtwTorso(**kwargs)
+
+
+def test_bad_inputs():
+  torso = FtwTorso(conv_filters=((4, 3, 2),), residual_filters=(),
+                   hidden_size=4)
+  with pytest.raises(ValueError, match=r'\[B, H, W, C\]'):
+    torso(tf.zeros([9, 9, 3]))
+  with pytest.raises(ValueError, match='uint8 or float'):
+    torso(tf.zeros([1, 9, 9, 3], tf.int32))

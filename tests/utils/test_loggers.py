@@ -1,0 +1,49 @@
+"""CSV, terminal and TensorBoard loggers write what they are given."""
+
+import csv
+import io
+import os
+
+import numpy as np
+
+from ftw.utils import loggers
+
+
+def _rows(path):
+  with open(path, newline="") as f:
+    return list(csv.DictReader(f))
+
+
+def test_csv_logger_writes_rows_and_adds_new_columns(tmp_path):
+  logger = loggers.CSVLogger(str(tmp_path))
+  logger.write({"steps": 1, "loss": np.float32(0.5)})
+  logger.write({"steps": 2, "loss": 0.25, "return": np.array(3.0)})
+  rows = _rows(logger.path)
+  assert [r["steps"] for r in rows] == ["1", "2"]
+  assert rows[0]["return"] == "" and float(rows[1]["return"]) == 3.0
+  assert float(rows[0]["loss"]) == 0.5
+
+
+def test_csv_logger_appends_after_restart(tmp_path):
+  loggers.CSVLogger(str(tmp_path)).write({"steps": 1})
+  loggers.CSVLogger(str(tmp_path)).write({"steps": 2})
+  assert [r["steps"] for r in _rows(tmp_path / "logs.csv")] == ["1", "2"]
+
+
+def test_terminal_logger_rate_limits():
+  stream = io.StringIO()
+  logger = loggers.TerminalLogger("actor", time_delta=3600, stream=stream)
+  logger.write({"a": 1.23456})
+  logger.write({"a": 2})
+  assert stream.getvalue() == "[actor] a = 1.235\n"
+
+
+def test_make_logger_writes_csv_and_tensorboard(tmp_path):
+  logger = loggers.make_logger("learner", str(tmp_path), "learner_steps",
+                               print_every_seconds=float("inf"))
+  logger.write({"learner_steps": 7, "loss": 1.5})
+  logger.close()
+  folder = tmp_path / "learner"
+  assert _rows(folder / "logs.csv")[0]["loss"] == "1.5"
+  assert any(name.startswith("events.out.tfevents")
+             for name in os.listdir(folder))
