@@ -20,11 +20,13 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from typing import Any, Dict, List, Optional
 
 from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
 from ftw import environment_loop
+from ftw import replay
 from ftw.utils import checkpointing
 from ftw.utils import counting
 from ftw.utils import loggers
@@ -54,7 +56,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       learner_network, address,
       counter=counting.Counter(counter, "learner"),
       logger=loggers.make_logger("learner", logdir, "learner_steps",
-                                 print_every_seconds=float("inf")))
+                                 print_every_seconds=None))
   checkpointer = checkpointing.Checkpointer(
       os.path.join(logdir, "checkpoints"),
       objects={"network": learner_network, "optimizer": learner.optimizer},
@@ -75,7 +77,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
   loop = environment_loop.EnvironmentLoop(
       env, actor, counter=counting.Counter(counter, "actor"),
       logger=loggers.make_logger("actor", logdir, "actor_steps",
-                                 print_every_seconds=float("inf")))
+                                 print_every_seconds=None))
   evaluator = builder.make_actor(builder.make_network(), adder=None,
                                  variable_source=learner, greedy=True)
   eval_loop = environment_loop.EnvironmentLoop(
@@ -102,8 +104,11 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
     except Exception as e:  # pylint: disable=broad-except
       if not stop.is_set():
         errors.append(e)
+        traceback.print_exc()
     finally:
       stop.set()
+      # An actor blocked on a full queue wakes up when the server goes away.
+      server.stop()
 
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.set())
   learner_thread = threading.Thread(target=learner_loop, name="learner",
@@ -131,7 +136,12 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
   learner_thread.start()
   try:
     while not stop.is_set():
-      loop.step()
+      try:
+        loop.step()
+      except replay.ServerUnavailableError:
+        if stop.is_set():
+          break  # The learner finished or failed and stopped the server.
+        raise
       if limits_reached():
         break
       if (config.max_seconds is not None and

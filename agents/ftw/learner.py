@@ -71,16 +71,17 @@ class FtwLearner(core.Learner):
   def _unpack(self, data) -> losses.Sequence:
     data = tree.map_structure(_time_major, data)
     return losses.Sequence(
-        observation=data["observation"], action=data["action"],
-        reward=tf.cast(data["reward"], tf.float32),
-        discount=tf.cast(data["discount"], tf.float32),
-        behaviour_logits=data["extras"]["logits"],
-        mask=tf.cast(data["mask"], tf.float32))
+        observation=data.observation, action=data.action,
+        reward=tf.cast(data.reward, tf.float32),
+        discount=tf.cast(data.discount, tf.float32),
+        behaviour_logits=data.extras["logits"],
+        mask=tf.cast(data.mask, tf.float32))
 
   def _step(self, data, rp_frames, rp_rewards) -> Dict[str, tf.Tensor]:
     config = self._config
-    seq = self._unpack(data)
-    state = tree.map_structure(lambda s: s[:, 0], data["extras"]["core_state"])
+    # The core state is stored once per item ([B, ...]), not per step.
+    state = data.extras["core_state"]
+    seq = self._unpack(data._replace(extras={"logits": data.extras["logits"]}))
     with tf.GradientTape() as tape:
       outputs, _ = self._network.unroll(seq.observation, state)
       terms = losses.policy_value_loss(config, seq, outputs)

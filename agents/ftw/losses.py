@@ -59,8 +59,8 @@ def policy_value_loss(config, seq: Sequence, outputs) -> Dict[str, tf.Tensor]:
   else:
     terms = a2c.a2c_loss(
         policy_logits=logits, values=values, actions=actions,
-        rewards=rewards, discounts=discounts, bootstrap_value=bootstrap,
-        n_steps=config.n_steps)
+        rewards=rewards, bootstrap_value=bootstrap, n_steps=config.n_steps,
+        discount=discounts)
     pg, baseline = terms.policy, terms.critic
   entropy = a2c.entropy_loss(logits)
   return {
@@ -71,24 +71,29 @@ def policy_value_loss(config, seq: Sequence, outputs) -> Dict[str, tf.Tensor]:
 
 
 def pixel_control_term(config, seq: Sequence, q_values) -> tf.Tensor:
-  """UNREAL pixel control on the central 80x80 crop, masked at padding."""
-  frames = seq.observation.observation
-  # Padding frames would look like a huge pixel change: repeat the last real
-  # frame there instead, and stop bootstrapping through padding.
+  """UNREAL pixel control on the central 80x80 crop.
+
+  Zero padding after an episode's final observation would look like a huge
+  pixel change, so padded frames repeat the final one and the discount stops
+  bootstrapping at the episode's end. Frames are scaled to [0, 1].
+  """
+  frames = tf.cast(seq.observation.observation, tf.float32) / 255.0
   mask = seq.mask
-  keep = tf.reshape(tf.cast(mask, tf.bool), mask.shape + [1, 1, 1])
-  frames = tf.where(keep, frames, tf.zeros_like(frames))
-  last_real = tf.cast(tf.reduce_sum(mask, axis=0) - 1, tf.int32)  # [B]
-  last_frame = tf.gather(tf.transpose(frames, [1, 0, 2, 3, 4]), last_real,
-                         batch_dims=1)  # [B, H, W, C]
-  frames = tf.where(keep, frames, last_frame[None])
-  discount = config.pixel_control_discount * seq.discount[:-1] * mask[1:]
-  loss = pixel_control.pixel_control_loss(
+  # A frame is real if its step is a transition or the final observation
+  # right after one (mask 0 there, but a real frame).
+  real = tf.concat([tf.ones_like(mask[:1]),
+                    tf.maximum(mask[1:], mask[:-1])], axis=0)
+  last_real = tf.cast(tf.reduce_sum(real, axis=0) - 1, tf.int32)  # [B]
+  final = tf.gather(tf.transpose(frames, [1, 0, 2, 3, 4]), last_real,
+                    batch_dims=1)  # [B, H, W, C]
+  keep = tf.reshape(real > 0, tf.concat([tf.shape(real), [1, 1, 1]], 0))
+  frames = tf.where(keep, frames, final[None])
+  discount = config.pixel_control_discount * seq.discount[:-1] * mask[:-1]
+  output = pixel_control.pixel_control_loss(
       observations=frames, actions=seq.action[:-1], action_values=q_values,
       cell_size=config.pixel_control_cell_size, discount_factor=discount,
       crop_height_dim=_CROP, crop_width_dim=_CROP)
-  loss = getattr(loss, "loss", loss)
-  return config.pixel_control_cost * tf.reduce_mean(loss)
+  return config.pixel_control_cost * tf.reduce_mean(output.loss)
 
 
 def reward_prediction_term(config, logits, rewards) -> tf.Tensor:

@@ -14,6 +14,7 @@ from ftw.replay.base import RP_ZERO_TABLE
 from ftw.replay.base import SEQUENCE_TABLE
 from ftw.replay.base import ServerUnavailableError
 from ftw.replay.base import Step
+from ftw.replay.timed_writer import TimedWriter
 from ftw.replay.batched_adder import BatchedSequenceAdder
 from ftw.replay.datasets import make_reward_prediction_dataset
 from ftw.replay.datasets import make_sequence_dataset

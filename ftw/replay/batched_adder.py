@@ -22,6 +22,8 @@ from ftw.replay import sequence_adder
 
 def _as_numpy(nest: Any) -> Any:
   # Tensors (e.g. a Sonnet core state) become numpy once per vector step.
+  if all(isinstance(leaf, np.ndarray) for leaf in tree.flatten(nest)):
+    return nest
   return tree.map_structure(np.asarray, nest)
 
 

@@ -31,16 +31,13 @@ else the observation itself. The first k - 1 steps of an episode make no
 reward-prediction item: the k frames are always from the same episode and no
 padding frames are ever shown to the reward predictor.
 
-Shutdown. Every blocking call to the writer has a timeout; on expiry the
-server is asked for its info: if it answers, the wait is the table's rate
-limiter (e.g. a full queue while the learner is busy) and the wait resumes;
-if not, `ServerUnavailableError` is raised. `close()` waits at most
-`flush_timeout_ms` and never raises for a missing server.
+Shutdown. Writes go through `timed_writer.TimedWriter`: a wait on a full
+table lasts as long as the server answers; a missing server raises
+`ServerUnavailableError` after `flush_timeout_ms`; `close()` waits at most
+`flush_timeout_ms` and never raises.
 """
 
-import logging
-import math
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import dm_env
 import numpy as np
@@ -49,6 +46,7 @@ import tree
 
 from ftw import types
 from ftw.replay import base
+from ftw.replay import timed_writer
 
 _DEFAULT_FLUSH_TIMEOUT_MS = 10_000
 
@@ -115,11 +113,7 @@ class SequenceAdder(base.Adder):
         reward_prediction_frames < 1):
       raise ValueError("reward_prediction_frames must be an int >= 1, got "
                        f"{reward_prediction_frames!r}")
-    if flush_timeout_ms is None or flush_timeout_ms <= 0:
-      raise ValueError(
-          f"flush_timeout_ms must be > 0, got {flush_timeout_ms!r}")
 
-    self._client = client
     self._length = sequence_length
     self._period = period
     self._table = table
@@ -128,12 +122,22 @@ class SequenceAdder(base.Adder):
     self._rp_tables = (tuple(reward_prediction_tables)
                        if reward_prediction_tables is not None else None)
     self._rp_frames = reward_prediction_frames
-    self._timeout_ms = int(flush_timeout_ms)
     self._core_key = core_state_key
-    self._writer = client.trajectory_writer(
-        num_keep_alive_refs=max(sequence_length, reward_prediction_frames))
-    self._core_columns_configured = False
-    self._closed = False
+    self._timed = timed_writer.TimedWriter(
+        client, max(sequence_length, reward_prediction_frames),
+        flush_timeout_ms)
+    self._writer = self._timed.writer
+    # Steps are appended as flat lists of leaves in `tree.flatten(Step)`
+    # order (None where a core state is not stored): cheaper for the writer
+    # to flatten, and a flat list of columns is a valid item trajectory.
+    # Set up from the first step; later steps must keep its structure, so
+    # the writer's columns (and `_history`, a list of them) never change.
+    self._structure = None  # (observation, action, extras) of step 0
+    self._is_core = None  # per leaf: part of the core state?
+    self._core_nones = None  # core state structure filled with None
+    self._pixels_index = None
+    self._reward_index = None
+    self._history = None
     self._clear_episode()
 
   # --- Adder interface -----------------------------------------------------
@@ -162,9 +166,11 @@ class SequenceAdder(base.Adder):
     if next_timestep.step_type == dm_env.StepType.FIRST:
       raise ValueError("add got a FIRST timestep: start episodes with "
                        "add_first")
+    self._check_structure(action, extras)
     per_step_extras, core_state = self._split_extras(extras)
-    starts_item = self._t % self._period == 0
-    if core_state is not None and starts_item:
+    if core_state is not None:
+      if self._t % self._period:  # Not an item start: state not stored.
+        core_state = self._core_nones
       per_step_extras = dict(per_step_extras)
       per_step_extras[self._core_key] = core_state
     step = base.Step(
@@ -175,8 +181,8 @@ class SequenceAdder(base.Adder):
         start_of_episode=np.bool_(self._t == 0),
         extras=per_step_extras,
         mask=np.float32(1.0))
-    if core_state is not None and not self._core_columns_configured:
-      self._configure_core_columns(step)
+    if self._is_core is None:
+      self._set_up_columns(step)
     self._append(step)
     self._maybe_add_reward_prediction(step.reward)
     self._maybe_add_sequence()
@@ -189,28 +195,16 @@ class SequenceAdder(base.Adder):
   def reset(self) -> None:
     """Drops the unwritten steps of the episode in progress."""
     self._check_open()
-    self._end_writer_episode()
+    self._timed.end_episode()
     self._clear_episode()
 
   def close(self) -> None:
     """Sends pending items (waits <= flush_timeout_ms), closes the writer.
 
     Unwritten steps of an unfinished episode are dropped. Never raises for a
-    missing server; the loss of unconfirmed items is logged.
+    missing server; the loss of unconfirmed items is logged. Idempotent.
     """
-    if self._closed:
-      return
-    self._closed = True
-    try:
-      self._writer.flush(0, timeout_ms=self._timeout_ms)
-    except reverb.errors.DeadlineExceededError:
-      logging.warning("SequenceAdder.close: items not confirmed within %d ms "
-                      "were dropped (server gone or table full)",
-                      self._timeout_ms)
-    except RuntimeError as e:  # Writer already broken by a lost connection.
-      logging.warning("SequenceAdder.close: flush failed: %s", e)
-    finally:
-      self._writer.close()
+    self._timed.close()
 
   # --- Episode bookkeeping -------------------------------------------------
 
@@ -226,29 +220,63 @@ class SequenceAdder(base.Adder):
       return rest, extras[self._core_key]
     return extras, None
 
-  def _configure_core_columns(self, step: base.Step) -> None:
-    # One chunk per stored state: only states that start items are sent.
-    for path, _ in tree.flatten_with_path(step):
-      if path[:2] == ("extras", self._core_key):
-        self._writer.configure(path, num_keep_alive_refs=self._length,
+  def _set_up_columns(self, step: base.Step) -> None:
+    """Records the leaf layout of the first step; configures core columns."""
+    paths = [path for path, _ in tree.flatten_with_path(step)]
+    self._is_core = [path[:2] == ("extras", self._core_key) for path in paths]
+    _, core_state = self._split_extras(step.extras)
+    self._core_nones = tree.map_structure(lambda _: None, core_state)
+    obs_path = (("observation", "observation")
+                if isinstance(step.observation, types.OAR) else
+                ("observation",))
+    self._pixels_index = paths.index(obs_path) if obs_path in paths else None
+    self._reward_index = paths.index(("reward",))
+    for index, is_core in enumerate(self._is_core):
+      if is_core:  # One chunk per stored state: only item starts are sent.
+        self._writer.configure((index,), num_keep_alive_refs=self._length,
                                max_chunk_length=1)
-    self._core_columns_configured = True
+
+  def _check_structure(self, action: Any, extras: Any) -> None:
+    current = (self._observation, action, extras)
+    if self._structure is None:
+      self._structure = tree.map_structure(lambda _: None, current)
+      return
+    try:
+      tree.assert_same_structure(self._structure, current, check_types=False)
+    except (ValueError, TypeError) as e:
+      raise ValueError(
+          "observation, action and extras must keep the structure of the "
+          f"first step {self._structure}: {e}") from e
 
   def _append(self, step: base.Step) -> None:
-    self._writer.append(step)
+    self._writer.append(tree.flatten(step))
     self._t += 1
+    if self._history is None:
+      # The first append created every column; columns are reset in place
+      # between episodes, so this view stays valid.
+      self._history = self._writer.history
 
   def _end_of_episode(self, final_observation: Any,
                       last_step: base.Step) -> None:
     """Appends the final observation, writes the last (padded) item."""
+    try:
+      tree.assert_same_structure(self._structure[0], final_observation,
+                                 check_types=False)
+    except (ValueError, TypeError) as e:
+      raise ValueError("the LAST observation must have the structure of the "
+                       f"others {self._structure[0]}: {e}") from e
     zeros = lambda nest: tree.map_structure(np.zeros_like, nest)
+    extras, core_state = self._split_extras(last_step.extras)
+    extras = zeros(extras)
+    if core_state is not None:
+      extras[self._core_key] = self._core_nones
     final = base.Step(
         observation=final_observation,
         action=zeros(last_step.action),
         reward=np.zeros_like(last_step.reward),
         discount=np.zeros_like(last_step.discount),
         start_of_episode=np.bool_(False),
-        extras=zeros(self._split_extras(last_step.extras)[0]),
+        extras=extras,
         mask=np.float32(0.0))
     self._append(final)
     wrote_covering_item = self._maybe_add_sequence()
@@ -261,13 +289,14 @@ class SequenceAdder(base.Adder):
           self._period)
     if not wrote_covering_item and next_start <= num_transitions - 1:
       if self._pad:
-        padding = tree.map_structure(np.zeros_like, final)
+        padding = tree.map_structure(
+            lambda x: None if x is None else np.zeros_like(x), final)
         while self._t < next_start + self._length:
           self._append(padding)
         self._add_sequence(self._length)
       else:
         self._add_sequence(num_steps - next_start)
-    self._end_writer_episode()
+    self._timed.end_episode()
     self._clear_episode()
 
   # --- Items ---------------------------------------------------------------
@@ -281,27 +310,15 @@ class SequenceAdder(base.Adder):
     return False
 
   def _add_sequence(self, length: int) -> None:
-    """Creates an item from the newest `length` steps."""
-    history = self._writer.history
-    window = lambda nest: tree.map_structure(lambda c: c[-length:], nest)
-    extras = history.extras
-    if isinstance(extras, Mapping) and self._core_key in extras:
-      extras = dict(window({k: v for k, v in extras.items()
-                            if k != self._core_key}))
-      extras[self._core_key] = tree.map_structure(
-          lambda c: c[-length], history.extras[self._core_key])
-    else:
-      extras = window(extras)
-    trajectory = base.Step(
-        observation=window(history.observation),
-        action=window(history.action),
-        reward=history.reward[-length:],
-        discount=history.discount[-length:],
-        start_of_episode=history.start_of_episode[-length:],
-        extras=extras,
-        mask=history.mask[-length:])
+    """Creates an item from the newest `length` steps.
+
+    The trajectory is the flat list of columns in `tree.flatten(Step)` order,
+    which is how Reverb flattens a `Step` nest (and its table signature).
+    """
+    trajectory = [column[-length] if is_core else column[-length:]
+                  for column, is_core in zip(self._history, self._is_core)]
     self._writer.create_item(self._table, 1.0, trajectory)
-    self._flush(self._max_in_flight)
+    self._timed.flush(self._max_in_flight)
 
   def _maybe_add_reward_prediction(self, reward: np.ndarray) -> None:
     if self._rp_tables is None or self._t < self._rp_frames:
@@ -309,43 +326,13 @@ class SequenceAdder(base.Adder):
     if reward.shape != ():
       raise ValueError("reward prediction needs scalar rewards, got shape "
                        f"{reward.shape}")
-    history = self._writer.history
     item = base.RewardPredictionItem(
-        frames=_pixels(history.observation)[-self._rp_frames:],
-        reward=history.reward[-1])
+        frames=self._history[self._pixels_index][-self._rp_frames:],
+        reward=self._history[self._reward_index][-1])
     table = self._rp_tables[0] if reward == 0 else self._rp_tables[1]
     self._writer.create_item(table, 1.0, item)
-    self._flush(self._max_in_flight)
-
-  # --- Waiting on the server -----------------------------------------------
+    self._timed.flush(self._max_in_flight)
 
   def _check_open(self) -> None:
-    if self._closed:
+    if self._timed.closed:
       raise RuntimeError("SequenceAdder is closed")
-
-  def _wait(self, call: Callable[[], None]) -> None:
-    """Runs a blocking writer call in timed slices while the server lives."""
-    while True:
-      try:
-        call()
-        return
-      except reverb.errors.DeadlineExceededError:
-        try:
-          self._client.server_info(
-              timeout=max(1, math.ceil(self._timeout_ms / 1000)))
-        except Exception as e:  # pylint: disable=broad-except
-          raise base.ServerUnavailableError(
-              f"Reverb server did not answer after a {self._timeout_ms} ms "
-              f"wait on the writer: {e}") from e
-        # The server answers: a rate limiter holds our items; keep waiting.
-
-  def _flush(self, block_until_num_items: int) -> None:
-    self._wait(lambda: self._writer.flush(block_until_num_items,
-                                          timeout_ms=self._timeout_ms))
-
-  def _end_writer_episode(self) -> None:
-    try:
-      self._writer.end_episode(clear_buffers=True, timeout_ms=self._timeout_ms)
-    except reverb.errors.DeadlineExceededError:
-      # Buffers were reset anyway; wait for the rest like any flush.
-      self._flush(0)

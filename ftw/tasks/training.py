@@ -255,8 +255,12 @@ class Trainer:
       self.manager.save(checkpoint_number=step)
     result.update(final, step=step, seconds=time.time() - start, plot=self.save_plot(),
                   checkpoint=self.manager.latest_checkpoint)
+    reached = ("not reached" if result["steps_to_target"] is None else
+               f"reached at step {result['steps_to_target']} "
+               f"({result['seconds_to_target'] / 60:.1f} min)")
     print_fn(f"[memory_task] done at step {step} after {result['seconds'] / 60:.1f} min: "
-             f"eval bit error {final['eval_bit_error']:.4f}; plot {result['plot']}")
+             f"eval bit error {final['eval_bit_error']:.4f} (target < {c.target_bit_error}: "
+             f"{reached}); plot {result['plot']}")
     return result
 
 

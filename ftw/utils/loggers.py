@@ -134,10 +134,16 @@ class Dispatcher(Logger):
 
 
 def make_logger(label: str, logdir: Optional[str], step_key: str,
-                print_every_seconds: float = 10.0,
+                print_every_seconds: Optional[float] = 10.0,
                 tensorboard: bool = True) -> Logger:
-  """Terminal + CSV + TensorBoard logger for one node, in `<logdir>/<label>`."""
-  loggers: List[Logger] = [TerminalLogger(label, print_every_seconds)]
+  """Terminal + CSV + TensorBoard logger for one node, in `<logdir>/<label>`.
+
+  `print_every_seconds=None` leaves the terminal out (e.g. when a progress
+  line already summarises this node).
+  """
+  loggers: List[Logger] = []
+  if print_every_seconds is not None:
+    loggers.append(TerminalLogger(label, print_every_seconds))
   if logdir:
     directory = os.path.join(logdir, label)
     loggers.append(CSVLogger(directory))

@@ -10,6 +10,7 @@ import tensorflow as tf
 import ftw  # noqa: F401
 from ftw.tasks import plots
 from ftw.tasks.models import MemorySizes, SequenceModel
+from ftw.tasks.training import Trainer, TrainConfig
 from launch import memory_task
 
 _TINY = ["--num_bits=3", "--min_length=1", "--max_length=3", "--batch_size=2",
@@ -59,6 +60,9 @@ def test_lstm_run_and_resume_continue_the_step_counter(tmp_path):
   args = _TINY + ["--core=lstm", f"--logdir={logdir}"]
   first = memory_task.main(args + ["--max_steps=10"])
   assert first["step"] == 10 and os.path.exists(first["plot"])
+  # Restored weights reproduce the first run's final evaluation exactly.
+  config = TrainConfig(**vars(memory_task.make_parser().parse_args(args + ["--resume"])))
+  assert Trainer(config).evaluate()["eval_loss"] == pytest.approx(first["eval_loss"], rel=1e-6)
   resumed = memory_task.main(args + ["--max_steps=20", "--resume"])
   assert resumed["start_step"] == 10 and resumed["step"] == 20
   assert [int(r["step"]) for r in _rows(logdir)] == [5, 10, 15, 20]

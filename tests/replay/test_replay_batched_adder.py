@@ -102,11 +102,12 @@ def test_batched_adder_routes_rows_and_keeps_core_state(make_server):
   for _ in range(30):
     pixels = timestep.observation.observation
     logits, next_state = core(core_inputs(pixels), state)
-    actions = (1000 * pixels[:, 0, 0, 1] + pixels[:, 0, 0, 2]).astype(np.int32)
+    ep, t = pixels[:, 0, 0, 1].astype(int), pixels[:, 0, 0, 2].astype(int)
+    actions = (1000 * ep + t).astype(np.int32)
     for i in range(N):
-      log[(i, pixels[i, 0, 0, 1])][pixels[i, 0, 0, 2]] = (
-          actions[i], logits[i].numpy(),
-          tree.map_structure(lambda x: x[i].numpy(), state))  # pylint: disable=cell-var-from-loop
+      row_state = [x[i].numpy() for x in state]
+      log[(i, ep[i])][t[i]] = (actions[i], logits[i].numpy(),
+                               snt.LSTMState(*row_state))
     timestep = env.step(actions)
     adder.add(actions, timestep, {"logits": logits, "core_state": state})
     for i in range(N):

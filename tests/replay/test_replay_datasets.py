@@ -136,3 +136,61 @@ def test_sequence_dataset_bad_arguments(kwargs, field):
 def test_reward_prediction_dataset_bad_arguments(kwargs, field):
   with pytest.raises(ValueError, match=field):
     replay.make_reward_prediction_dataset("localhost:1", **kwargs)
+
+
+def test_catch_end_to_end_through_batched_adder(make_server):
+  """Three real Catch games (episodes of 2, 3, 5 steps) -> learner batches."""
+  from ftw.envs import catch  # pylint: disable=g-import-not-at-top
+  envs = [catch.Catch(rows=r, columns=5, image_size=8, seed=r)
+          for r in (3, 4, 6)]
+  n = len(envs)
+  spec = types.OAR(tf.TensorSpec((8, 8, 3), tf.uint8),
+                   tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32))
+  step_spec = replay.make_step_spec(spec, tf.TensorSpec((), tf.int32))
+  server, client = make_server([replay.make_sequence_queue(
+      "sequence_queue", 200, replay.sequence_signature(step_spec, T),
+      batch_size=B)])
+
+  def stack(timesteps, actions):
+    reward = np.array([ts.reward or 0.0 for ts in timesteps], np.float32)
+    return dm_env.TimeStep(
+        np.array([ts.step_type for ts in timesteps]), reward,
+        np.array([1.0 if ts.discount is None else ts.discount
+                  for ts in timesteps], np.float32),
+        types.OAR(np.stack([ts.observation for ts in timesteps]), actions,
+                  reward))
+
+  rng = np.random.default_rng(0)
+  actions = np.zeros(n, np.int32)
+  adder = replay.BatchedSequenceAdder(client, n, sequence_length=T, period=P)
+  adder.add_first(stack([env.reset() for env in envs], actions))
+  for _ in range(40):
+    actions = rng.integers(0, 3, n).astype(np.int32)
+    adder.add(actions, stack([e.step(a) for e, a in zip(envs, actions)],
+                             actions))
+  adder.close()
+
+  dataset = replay.make_sequence_dataset(f"localhost:{server.port}",
+                                         batch_size=B,
+                                         rate_limiter_timeout_ms=300)
+  batches = list(dataset)
+  assert len(batches) >= 8  # ~35 items written
+  num_terminal = 0
+  for sample in batches:
+    data = tf.nest.map_structure(lambda x: x.numpy(), sample.data)
+    real = data.mask == 1
+    # Catch pays +-1 exactly on the terminal transition (discount 0).
+    terminal = real & (data.discount == 0)
+    num_terminal += terminal.sum()
+    assert set(np.abs(data.reward[terminal]).tolist()) <= {1.0}
+    assert (data.reward[real & ~terminal] == 0).all()
+    # A terminal transition is followed by the final observation, mask 0.
+    b_idx, t_idx = np.nonzero(terminal[:, :-1])
+    assert (data.mask[b_idx, t_idx + 1] == 0).all()
+    # The OAR's previous action/reward of step t+1 are a_t and r_{t+1}.
+    nxt = real[:, :-1] & real[:, 1:]
+    np.testing.assert_array_equal(data.observation.action[:, 1:][nxt],
+                                  data.action[:, :-1][nxt])
+    np.testing.assert_array_equal(data.observation.reward[:, 1:][nxt],
+                                  data.reward[:, :-1][nxt])
+  assert num_terminal >= 8

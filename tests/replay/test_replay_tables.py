@@ -4,7 +4,6 @@ import dm_env
 from dm_env import specs
 import numpy as np
 import pytest
-import reverb
 import tensorflow as tf
 
 from ftw import replay

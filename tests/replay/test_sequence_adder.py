@@ -202,12 +202,16 @@ def test_core_state_only_stored_at_item_starts(make_server):
   for t in range(5):
     adder.add(np.int32(t), dm_env.transition(0.0, observation(2, t + 1)),
               extras(2, t))
-  # The writer keeps the last T=4 steps (1..4) of its history.
-  history = adder._writer.history  # pylint: disable=protected-access
+  # The writer's columns are the leaves of `Step` in tree.flatten order; it
+  # keeps the last T=4 steps (1..4) of their history.
+  # pylint: disable=protected-access
+  history = adder._writer.history
+  core = [c for c, is_core in zip(history, adder._is_core) if is_core]
   stored = lambda column: [ref is not None for ref in list(column)[-4:]]
-  assert stored(history.extras["core_state"][0]) == [False, False, True,
-                                                     False]
-  assert stored(history.extras["logits"]) == [True] * 4
+  assert len(core) == 2  # (h, c) of extras(): two leaves
+  for column in core:
+    assert stored(column) == [False, False, True, False]
+  assert stored(history[-1]) == [True] * 4  # mask, stored every step
   adder.close()
 
 

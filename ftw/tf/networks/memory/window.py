@@ -110,8 +110,9 @@ class WindowCore(snt.RNNCore):
       raise ValueError(f"inputs must have dtype {self._dtype.name}, got "
                        f"{inputs.dtype.name}.")
     if tuple(inputs.shape[1:]) != self._item_shape:
-      raise ValueError(f"inputs must have shape [B, {list(self._item_shape)}]"
-                       f" (batch, item_shape), got {inputs.shape}.")
+      dims = ", ".join(str(d) for d in self._item_shape)
+      raise ValueError(f"inputs must have shape [B, {dims}] (batch, "
+                       f"item_shape), got {inputs.shape}.")
     state = push_to_window(prev_state, inputs)
     output = state.window
     if self._flatten_output:
