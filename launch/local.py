@@ -44,9 +44,11 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
 
   builder = FtwBuilder(config)
   counter = counting.Counter()
+  stop = threading.Event()
   env = builder.make_environment(seed=config.seed, num_envs=config.num_envs)
+  num_eval_envs = min(config.eval_episodes, 32)
   eval_env = builder.make_environment(seed=config.seed + 10_000,
-                                      num_envs=min(config.eval_episodes, 32))
+                                      num_envs=num_eval_envs)
   learner_network = builder.make_network()
   server = reverb.Server(builder.make_replay_tables(), port=config.replay_port)
   address = f"localhost:{server.port}"
@@ -56,7 +58,8 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       learner_network, address,
       counter=counting.Counter(counter, "learner"),
       logger=loggers.make_logger("learner", logdir, "learner_steps",
-                                 print_every_seconds=None))
+                                 print_every_seconds=None),
+      should_stop=lambda: stop.is_set())
   checkpointer = checkpointing.Checkpointer(
       os.path.join(logdir, "checkpoints"),
       objects={"network": learner_network, "optimizer": learner.optimizer},
@@ -79,13 +82,13 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       logger=loggers.make_logger("actor", logdir, "actor_steps",
                                  print_every_seconds=None))
   evaluator = builder.make_actor(builder.make_network(), adder=None,
-                                 variable_source=learner, greedy=True)
+                                 variable_source=learner, greedy=True,
+                                 num_envs=num_eval_envs)
   eval_loop = environment_loop.EnvironmentLoop(
       eval_env, evaluator, update_actor=False)
   eval_logger = loggers.make_logger("evaluator", logdir, "actor_steps",
                                     print_every_seconds=0.0)
 
-  stop = threading.Event()
   errors: List[BaseException] = []
   start_counts = counter.get_counts()
 
@@ -101,6 +104,8 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       while not stop.is_set() and not limits_reached():
         learner.step()
         checkpointer.save()
+    except StopIteration:
+      pass  # The dataset ended because a stop was requested.
     except Exception as e:  # pylint: disable=broad-except
       if not stop.is_set():
         errors.append(e)
@@ -110,7 +115,9 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       # An actor blocked on a full queue wakes up when the server goes away.
       server.stop()
 
-  previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+  in_main_thread = threading.current_thread() is threading.main_thread()
+  if in_main_thread:  # Signal handlers can only be set from the main thread.
+    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.set())
   learner_thread = threading.Thread(target=learner_loop, name="learner",
                                     daemon=True)
   progress = progress_lib.Progress(config, counter, start_counts)
@@ -156,9 +163,10 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
           flush=True)
   finally:
     stop.set()
-    signal.signal(signal.SIGTERM, previous_handler)
-    # Stopping the server wakes a learner blocked on an empty queue.
-    adder.close()
+    if in_main_thread:
+      signal.signal(signal.SIGTERM, previous_handler)
+    # Stopping: unsent items do not matter, so do not wait long for them.
+    adder.close(timeout_ms=100)
     server.stop()
     learner_thread.join(timeout=60)
     path = checkpointer.save(force=True)

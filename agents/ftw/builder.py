@@ -6,7 +6,7 @@ job is exactly the piece local training uses: `make_environment`,
 `make_learner` and `make_actor` (Acme's builder names).
 """
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 import dm_env
 import numpy as np
@@ -29,6 +29,39 @@ from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
 
 _RP_FRAMES = 3  # Frames per reward-prediction example, as in UNREAL.
+
+
+class _ResumingIterator:
+  """Iterates a Reverb dataset that ends after a quiet period, and restarts it.
+
+  Datasets made with a rate-limiter timeout end when no item arrives for
+  that long; that lets a learner blocked on an empty queue notice a stop
+  request. Unless `should_stop()` says so, the dataset is simply made again.
+  """
+
+  def __init__(self, make_dataset: Callable[[], "tf.data.Dataset"],
+               should_stop: Callable[[], bool]):
+    self._make = make_dataset
+    self._should_stop = should_stop
+    self._iterator = None
+
+  def __iter__(self):
+    return self
+
+  def __next__(self):
+    while True:
+      if self._iterator is None:
+        self._iterator = iter(self._make())
+      try:
+        return next(self._iterator)
+      except (StopIteration, tf.errors.OutOfRangeError,
+              tf.errors.DeadlineExceededError):
+        self._iterator = None
+        if self._should_stop():
+          raise StopIteration from None
+
+
+_DATASET_TIMEOUT_MS = 1000
 
 
 class FtwBuilder:
@@ -135,30 +168,63 @@ class FtwBuilder:
     return replay.BatchedSequenceAdder(
         client, num_envs or c.num_envs, sequence_length=c.sequence_length,
         period=c.sequence_period, reward_prediction_tables=rp_tables,
-        reward_prediction_frames=_RP_FRAMES)
+        reward_prediction_frames=_RP_FRAMES,
+        # Waits on a full queue are cut in 1 s slices, so a writer notices a
+        # stopped server within a second.
+        flush_timeout_ms=1000)
 
-  def make_dataset(self, server_address: str
-                   ) -> Tuple[Iterator, Optional[Iterator]]:
-    """Iterators over sequence batches and reward-prediction batches."""
+  def make_dataset(self, server_address: str,
+                   should_stop: Callable[[], bool] = lambda: False
+                   ) -> Iterator:
+    """Iterator over batches of sequences for the learner.
+
+    It raises StopIteration once no batch arrives for a second and
+    `should_stop()` is True, so a learner never hangs on an empty queue.
+    """
     c = self._config
     # Our own signatures (not the server's) so items decode into ftw's
     # namedtuples (Step, OAR, RPTHState...) rather than look-alike classes.
-    sequences = replay.make_sequence_dataset(
+    return _ResumingIterator(lambda: replay.make_sequence_dataset(
         server_address, batch_size=c.batch_size, prefetch=c.dataset_prefetch,
-        signature=self.sequence_signature())
-    rp = None
-    if c.reward_prediction_cost > 0:
-      rp = iter(replay.make_reward_prediction_dataset(
-          server_address, c.reward_prediction_batch_size,
-          prefetch=c.dataset_prefetch,
-          signature=self.reward_prediction_signature()))
-    return iter(sequences), rp
+        signature=self.sequence_signature(),
+        rate_limiter_timeout_ms=_DATASET_TIMEOUT_MS), should_stop)
+
+  def make_reward_prediction_dataset(
+      self, server_address: str,
+      should_stop: Callable[[], bool] = lambda: False) -> Iterator:
+    """Iterator over balanced (zero / non-zero reward) frame stacks."""
+    c = self._config
+    return _ResumingIterator(lambda: replay.make_reward_prediction_dataset(
+        server_address, c.reward_prediction_batch_size,
+        prefetch=c.dataset_prefetch,
+        signature=self.reward_prediction_signature(),
+        rate_limiter_timeout_ms=_DATASET_TIMEOUT_MS), should_stop)
+
+  def reward_prediction_ready(self, server_address: str) -> Callable[[], bool]:
+    """A check that both reward-prediction tables hold a half batch."""
+    client = reverb.Client(server_address)
+    half = self._config.reward_prediction_batch_size // 2
+    def ready() -> bool:
+      info = client.server_info(timeout=5)
+      return all(info[name].current_size >= half
+                 for name in (replay.RP_ZERO_TABLE, replay.RP_NONZERO_TABLE))
+    return ready
 
   def make_learner(self, network, server_address: str,
                    counter: Optional[counting.Counter] = None,
-                   logger: Optional[loggers_lib.Logger] = None) -> FtwLearner:
-    iterator, rp_iterator = self.make_dataset(server_address)
-    return FtwLearner(network, self._config, iterator, rp_iterator,
+                   logger: Optional[loggers_lib.Logger] = None,
+                   should_stop: Callable[[], bool] = lambda: False
+                   ) -> FtwLearner:
+    """The learner; its `step()` raises StopIteration once should_stop()."""
+    make_rp = ready = None
+    if self._config.reward_prediction_cost > 0:
+      make_rp = lambda: self.make_reward_prediction_dataset(server_address,
+                                                            should_stop)
+      ready = self.reward_prediction_ready(server_address)
+    return FtwLearner(network, self._config,
+                      self.make_dataset(server_address, should_stop),
+                      make_reward_prediction_iterator=make_rp,
+                      reward_prediction_ready=ready or (lambda: False),
                       counter=counter, logger=logger)
 
   def make_actor(self, network, adder=None,

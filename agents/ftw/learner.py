@@ -1,7 +1,7 @@
 """FtwLearner: optimises the FtwNetwork on sequences sampled from Reverb."""
 
 import time
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import sonnet as snt
@@ -37,15 +37,33 @@ class FtwLearner(core.Learner):
   """
 
   def __init__(self, network, config: FtwConfig, iterator: Iterator,
-               reward_prediction_iterator: Optional[Iterator] = None,
+               make_reward_prediction_iterator: Optional[
+                   Callable[[], Iterator]] = None,
+               reward_prediction_ready: Callable[[], bool] = lambda: True,
                counter: Optional[counting.Counter] = None,
                logger: Optional[loggers_lib.Logger] = None):
+    """Creates the learner.
+
+    Args:
+      network: the FtwNetwork to train (variables created).
+      config: the agent's config (loss weights, optimiser, limits).
+      iterator: yields batches of sequence items (`reverb.ReplaySample`).
+      make_reward_prediction_iterator: makes the iterator of balanced
+        reward-prediction batches; None disables that loss.
+      reward_prediction_ready: tells whether both reward-prediction tables
+        hold data yet. Until they do (e.g. no non-zero reward was ever seen),
+        the learner trains without that loss instead of waiting for it.
+      counter: counts learner steps.
+      logger: receives the losses of every step.
+    """
     self._network = network
     self._config = config
     self._iterator = iterator
-    self._rp_iterator = reward_prediction_iterator
+    self._make_rp_iterator = make_reward_prediction_iterator
+    self._rp_ready = reward_prediction_ready
+    self._rp_iterator = None
     self._use_rp = (config.reward_prediction_cost > 0 and
-                    reward_prediction_iterator is not None)
+                    make_reward_prediction_iterator is not None)
     self._use_pc = config.pixel_control_cost > 0
     self._counter = counter or counting.Counter(prefix="learner")
     self._logger = logger
@@ -53,6 +71,10 @@ class FtwLearner(core.Learner):
     self._learning_rate_var = tf.Variable(config.learning_rate,
                                           trainable=False, dtype=tf.float32)
     self.optimizer = make_optimizer(config, self._learning_rate_var)
+    # Sonnet optimisers create their slots on the first apply; inside the
+    # traced step that costs a second full trace. Create them eagerly (this
+    # also lets a checkpoint restore the slots right away).
+    self.optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
     self._step_fn = tf.function(self._step)
     self._rate = counting.StepsPerSecond()
     self._device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
@@ -77,7 +99,8 @@ class FtwLearner(core.Learner):
         behaviour_logits=data.extras["logits"],
         mask=tf.cast(data.mask, tf.float32))
 
-  def _step(self, data, rp_frames, rp_rewards) -> Dict[str, tf.Tensor]:
+  def _step(self, data, rp_frames, rp_rewards,
+            use_rp: bool) -> Dict[str, tf.Tensor]:
     config = self._config
     # The core state is stored once per item ([B, ...]), not per step.
     state = data.extras["core_state"]
@@ -89,7 +112,7 @@ class FtwLearner(core.Learner):
         q_values = self._network.pixel_control_values(outputs.features)
         terms["pixel_control_loss"] = losses.pixel_control_term(
             config, seq, q_values)
-      if self._use_rp:
+      if use_rp:
         logits = self._network.reward_prediction_logits(rp_frames)
         terms["reward_prediction_loss"] = losses.reward_prediction_term(
             config, logits, rp_rewards)
@@ -108,14 +131,17 @@ class FtwLearner(core.Learner):
   def step(self) -> Dict[str, float]:
     sample = next(self._iterator)
     data = getattr(sample, "data", sample)
-    if self._use_rp:
+    rp_frames = rp_rewards = tf.zeros([0])
+    if self._use_rp and self._rp_iterator is None and self._rp_ready():
+      self._rp_iterator = self._make_rp_iterator()
+    if self._rp_iterator is not None:
       rp_frames, rp_rewards = next(self._rp_iterator)
-    else:
-      rp_frames = rp_rewards = tf.zeros([0])
     counts = self._counter.get_counts()
     self._learning_rate_var.assign(
         self._learning_rate(counts.get("learner_steps", 0)))
-    metrics = self._step_fn(data, rp_frames, rp_rewards)
+    # Two traces at most: before and after reward prediction has data.
+    metrics = self._step_fn(data, rp_frames, rp_rewards,
+                            self._rp_iterator is not None)
     counts = self._counter.increment(steps=1)
     results = {k: float(v.numpy()) for k, v in metrics.items()}
     if self._logger is not None:

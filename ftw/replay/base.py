@@ -10,7 +10,7 @@ read our items unchanged:
 """
 
 import abc
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 import dm_env
 
@@ -80,8 +80,8 @@ class Adder(abc.ABC):
     """Drops the episode in progress (its unwritten steps are discarded)."""
 
   @abc.abstractmethod
-  def close(self) -> None:
-    """Sends what is pending (bounded wait) and releases the connection."""
+  def close(self, timeout_ms: Optional[int] = None) -> None:
+    """Sends what is pending (waits <= timeout_ms), releases the connection."""
 
   def __enter__(self) -> "Adder":
     return self

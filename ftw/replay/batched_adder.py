@@ -9,7 +9,7 @@ row and routes each row: FIRST rows start a new episode, the others add a
 step. Rows' episodes end independently; items never mix rows.
 """
 
-from typing import Any, List
+from typing import Any, List, Optional
 
 import dm_env
 import numpy as np
@@ -112,6 +112,7 @@ class BatchedSequenceAdder(base.Adder):
     for adder in self._adders:
       adder.reset()
 
-  def close(self) -> None:
+  def close(self, timeout_ms: Optional[int] = None) -> None:
+    """Closes every row's writer, each waiting at most `timeout_ms`."""
     for adder in self._adders:
-      adder.close()
+      adder.close(timeout_ms)

@@ -198,13 +198,15 @@ class SequenceAdder(base.Adder):
     self._timed.end_episode()
     self._clear_episode()
 
-  def close(self) -> None:
-    """Sends pending items (waits <= flush_timeout_ms), closes the writer.
+  def close(self, timeout_ms: Optional[int] = None) -> None:
+    """Sends pending items (waits <= timeout_ms), closes the writer.
 
-    Unwritten steps of an unfinished episode are dropped. Never raises for a
-    missing server; the loss of unconfirmed items is logged. Idempotent.
+    `timeout_ms` defaults to flush_timeout_ms; a job that is stopping passes
+    a short one. Unwritten steps of an unfinished episode are dropped. Never
+    raises for a missing server; the loss of unconfirmed items is logged.
+    Idempotent.
     """
-    self._timed.close()
+    self._timed.close(timeout_ms)
 
   # --- Episode bookkeeping -------------------------------------------------
 

@@ -10,7 +10,7 @@ raised. `close()` waits one slice at most and never raises.
 
 import logging
 import math
-from typing import Callable
+from typing import Callable, Optional
 
 import reverb
 
@@ -70,21 +70,22 @@ class TimedWriter:
       # Buffers were reset anyway; wait for the rest like any flush.
       self.flush(0)
 
-  def close(self) -> None:
+  def close(self, timeout_ms: Optional[int] = None) -> None:
     """Sends pending items (waits <= timeout_ms), then closes the writer.
 
     Never raises for a missing server; the loss of unconfirmed items is
-    logged. Idempotent.
+    logged. Idempotent. `timeout_ms` defaults to the writer's slice.
     """
     if self._closed:
       return
     self._closed = True
+    timeout_ms = self._timeout_ms if timeout_ms is None else int(timeout_ms)
     try:
-      self.writer.flush(0, timeout_ms=self._timeout_ms)
+      self.writer.flush(0, timeout_ms=max(1, timeout_ms))
     except reverb.errors.DeadlineExceededError:
       logging.warning("Reverb writer close: items not confirmed within %d ms "
                       "were dropped (server gone or table full)",
-                      self._timeout_ms)
+                      timeout_ms)
     except RuntimeError as e:  # Writer already broken by a lost connection.
       logging.warning("Reverb writer close: flush failed: %s", e)
     finally:

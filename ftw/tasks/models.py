@@ -29,30 +29,9 @@ class MemorySizes(NamedTuple):
   clip_value: Optional[float] = 20.0
 
 
-class _AnyMemoryWrapper(DNCWrapper):
-  """`DNCWrapper` that skips its `MemoryAccess` type check.
-
-  Only used while `DNCWrapper` rejects memories other than the DNC's; the
-  NTM has the same call interface, so the wrapper's step runs unchanged.
-  """
-
-  def __init__(self, lstm, memory, output_layer, clip_value, name):
-    snt.RNNCore.__init__(self, name=name)  # pylint: disable=non-parent-init-called
-    self.lstm = lstm
-    self.memory = memory
-    self.output_layer = output_layer
-    self.clip_value = clip_value
-
-
 def _wrap(lstm, memory, output_layer, clip_value, name) -> DNCWrapper:
-  try:
-    return DNCWrapper(lstm, memory, output_layer=output_layer,
-                      clip_value=clip_value, name=name)
-  except ValueError:
-    if isinstance(memory, MemoryAccess):
-      raise
-    return _AnyMemoryWrapper(lstm, memory, output_layer,
-                             None if clip_value is None else float(clip_value), name)
+  return DNCWrapper(lstm, memory, output_layer=output_layer,
+                    clip_value=clip_value, name=name)
 
 
 class LSTMWithHead(snt.RNNCore):

@@ -30,7 +30,12 @@ _CSV_FIELDS = ("step", "run_seconds", "steps_per_second", "loss", "bit_error",
 
 @dataclasses.dataclass
 class TrainConfig:
-  """Everything one training run needs; see `launch/memory_task.py` flags."""
+  """Everything one training run needs; see `launch/memory_task.py` flags.
+
+  max_steps counts optimiser steps in total, across resumes; max_seconds
+  caps this invocation's training loop (start-up and tracing excluded).
+  The evaluation set is eval_batches fixed batches at max_length words.
+  """
   task: str = "copy"
   core: str = "dnc"
   num_bits: int = 6
@@ -122,9 +127,10 @@ class Trainer:
     eval_task = make_task(config, seed=config.seed + 10_000)
     self.eval_set = [eval_task.sample(length=config.max_length)
                      for _ in range(config.eval_batches)]
-    spec = lambda size: tf.TensorSpec([None, config.batch_size, size], tf.float32)
-    signature = [spec(self.task.input_size), spec(self.task.target_size),
-                 tf.TensorSpec([None, config.batch_size], tf.float32)]
+    b = config.batch_size
+    signature = [tf.TensorSpec([None, b, self.task.input_size], tf.float32),
+                 tf.TensorSpec([None, b, self.task.target_size], tf.float32),
+                 tf.TensorSpec([None, b], tf.float32)]
     self._train_step = tf.function(self._train_step_fn, input_signature=signature)
     self._eval_step = tf.function(self._eval_step_fn, input_signature=signature)
 

@@ -62,9 +62,14 @@ class DNCWrapper(snt.RNNCore):
     if not isinstance(lstm, snt.RNNCore):
       raise ValueError(
           f'lstm must be an snt.LSTM (or snt.RNNCore), got {type(lstm)}.')
-    if not isinstance(memory, MemoryAccess):
+    # Any memory with MemoryAccess's interface works (e.g. the NTM's
+    # NTMAccess): an RNNCore with initial_state and output_size [R, W].
+    if not isinstance(memory, MemoryAccess) and not (
+        isinstance(memory, snt.RNNCore) and
+        len(getattr(memory, 'output_size', ())) == 2):
       raise ValueError(
-          f'memory must be a dnc.access.MemoryAccess, got {type(memory)}.')
+          'memory must be a dnc.access.MemoryAccess (or an snt.RNNCore with '
+          f'output_size [num_reads, word_size]), got {type(memory)}.')
     if output_layer is not None and not callable(output_layer):
       raise ValueError(
           f'output_layer must be an snt.Module, a callable or None, '

@@ -173,3 +173,14 @@ def test_bad_state_raises():
   core = make_core()
   with pytest.raises(ValueError, match='prev_state'):
     core(inputs_sequence()[0], tuple(core.initial_state(B)))
+
+
+def test_wrapper_accepts_any_memory_with_the_access_interface():
+  from ftw.tf.networks.ntm.access import NTMAccess  # pylint: disable=g-import-not-at-top
+  wrapper = DNCWrapper(snt.LSTM(8), NTMAccess(memory_size=6, word_size=4))
+  out, state = wrapper(tf.zeros([2, 3]), wrapper.initial_state(2))
+  assert out.shape == (2, 8 + 4)
+  assert state.access_output.shape == (2, 1, 4)
+  # An LSTM has no [num_reads, word_size] output: not a memory.
+  with pytest.raises(ValueError, match="memory"):
+    DNCWrapper(snt.LSTM(8), snt.LSTM(4))

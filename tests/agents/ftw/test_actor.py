@@ -1,0 +1,111 @@
+"""FtwActor: batched acting, state resets at FIRST rows, greedy mode, updates."""
+
+import dm_env
+import numpy as np
+import pytest
+import tensorflow as tf
+import tree
+
+from agents.ftw.builder import FtwBuilder
+from agents.ftw.config import FtwConfig
+from ftw import environment_loop
+from ftw.utils import counting
+
+_CONFIG = FtwConfig(
+    environment="catch", environment_kwargs={"rows": 3}, num_envs=3,
+    core="lstm", memory_size=None, torso_hidden_size=16, hidden_size=8,
+    head_hidden_size=8, batch_size=2, queue_size=8,
+    reward_prediction_batch_size=2, variable_update_period=2)
+
+
+class _Source:
+  """A variable source serving one network's current values."""
+
+  def __init__(self, network):
+    self.network = network
+    self.calls = 0
+
+  def get_variables(self, names):
+    self.calls += 1
+    return [[v.numpy() for v in self.network.variables] for _ in names]
+
+
+@pytest.fixture(scope="module")
+def builder():
+  return FtwBuilder(_CONFIG)
+
+
+def test_state_resets_only_for_rows_that_start_an_episode(builder):
+  network = builder.make_network()
+  actor = builder.make_actor(network)
+  env = builder.make_environment(seed=0)
+  timestep = env.reset()
+  actor.observe_first(timestep)
+  initial = tree.map_structure(np.asarray, network.initial_state(3))
+  for step in range(5):
+    action = actor.select_action(timestep.observation)
+    used = tree.map_structure(np.asarray, actor._last_state)  # pylint: disable=protected-access
+    first = np.asarray(timestep.step_type) == int(dm_env.StepType.FIRST)
+    for init_leaf, used_leaf in zip(tree.flatten(initial), tree.flatten(used)):
+      np.testing.assert_array_equal(used_leaf[first], init_leaf[first])
+      if step > 0 and (~first).any():
+        # Rows inside an episode carry a state that moved away from zeros.
+        assert np.abs(used_leaf[~first]).sum() > 0
+    assert action.shape == (3,) and action.dtype == np.int32
+    timestep = env.step(action)
+    actor.observe(action, timestep)
+
+
+def test_greedy_actor_takes_the_argmax(builder):
+  network = builder.make_network()
+  actor = builder.make_actor(network, greedy=True)
+  env = builder.make_environment(seed=1)
+  timestep = env.reset()
+  actor.observe_first(timestep)
+  for _ in range(3):
+    action = actor.select_action(timestep.observation)
+    np.testing.assert_array_equal(
+        action, np.argmax(actor._last_logits.numpy(), axis=-1))  # pylint: disable=protected-access
+    timestep = env.step(action)
+    actor.observe(action, timestep)
+
+
+def test_variable_client_copies_every_period(builder):
+  learner_net = builder.make_network()
+  actor_net = builder.make_network()
+  source = _Source(learner_net)
+  actor = builder.make_actor(actor_net, variable_source=source)
+  differs = lambda: any(
+      not np.array_equal(a.numpy(), b.numpy())
+      for a, b in zip(actor_net.variables, learner_net.variables))
+  assert differs()  # Independently initialised.
+  actor.update()
+  assert source.calls == 0 and differs()  # Period 2: not yet.
+  actor.update()
+  assert source.calls == 1 and not differs()
+
+
+def test_environment_loop_counts_steps_episodes_and_returns(builder):
+  actor = builder.make_actor(builder.make_network())
+  env = builder.make_environment(seed=2)
+  counter = counting.Counter()
+  loop = environment_loop.EnvironmentLoop(
+      env, actor, counter=counting.Counter(counter, "actor"))
+  ended = []
+  for _ in range(6):
+    ended += loop.step()
+  # rows=3 Catch: 2 actions per episode; 3 envs; resets take one vector
+  # step each, so 6 vector steps = 2 full episodes per env.
+  counts = counter.get_counts()
+  assert counts["actor_episodes"] == len(ended) == 6
+  assert counts["actor_steps"] == 12
+  assert all(r["episode_length"] == 2 for r in ended)
+  assert all(r["episode_return"] in (-1.0, 1.0) for r in ended)
+  results = loop.run_episodes(4)
+  assert len(results) == 4
+
+
+def test_bad_num_envs():
+  from agents.ftw.actor import FtwActor  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match="num_envs"):
+    FtwActor(network=None, num_envs=0)
