@@ -21,6 +21,29 @@ from ftw.tf.losses import returns as returns_lib
 LossFunction = Union[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]
 
 
+def check_q_inputs(q_values, actions, rewards, q_values_target
+                   ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+  """Converts and checks Q-learning / SARSA inputs at entry.
+
+  Returns (q_values [T, B, A], actions int [T, B], rewards [T, B],
+  q_values_target [T, B, A], which is q_values when None was given).
+  """
+  q_values = _checks.to_float(q_values, "q_values")
+  _checks.check_rank(q_values, 3, "q_values", "[T, B, A]")
+  lead = q_values.shape[:2].as_list() if q_values.shape.rank else [None, None]
+  actions = _checks.to_int(actions, "actions")
+  _checks.check_shape(actions, lead, "actions", "[T, B] matching `q_values`")
+  rewards = _checks.to_float(rewards, "rewards", q_values.dtype)
+  _checks.check_shape(rewards, lead, "rewards", "[T, B] matching `q_values`")
+  if q_values_target is None:
+    return q_values, actions, rewards, q_values
+  q_values_target = _checks.to_float(q_values_target, "q_values_target",
+                                     q_values.dtype)
+  _checks.check_same_shape(q_values, "q_values", q_values_target,
+                           "q_values_target")
+  return q_values, actions, rewards, q_values_target
+
+
 def elementwise_loss(targets: tf.Tensor, predictions: tf.Tensor,
                      loss_function: LossFunction, huber_delta: float = 1.0) -> tf.Tensor:
   """Per-element regression loss of `predictions` towards `targets`.

@@ -19,7 +19,6 @@ from typing import Optional, Union
 
 import tensorflow as tf
 
-from ftw.tf.losses import _checks
 from ftw.tf.losses import _td
 
 QLearningOutput = collections.namedtuple(
@@ -62,18 +61,8 @@ def get_elementwise_objective(q_values: tf.Tensor,
   Raises:
     ValueError: on mismatched ranks or shapes.
   """
-  q_values = _checks.to_float(q_values, "q_values")
-  _checks.check_rank(q_values, 3, "q_values", "[T, B, A]")
-  lead = q_values.shape[:2].as_list() if q_values.shape.rank else [None, None]
-  actions = _checks.to_int(actions, "actions")
-  _checks.check_shape(actions, lead, "actions", "[T, B] matching `q_values`")
-  rewards = _checks.to_float(rewards, "rewards", q_values.dtype)
-  _checks.check_shape(rewards, lead, "rewards", "[T, B] matching `q_values`")
-  if q_values_target is None:
-    q_values_target = q_values
-  else:
-    q_values_target = _checks.to_float(q_values_target, "q_values_target", q_values.dtype)
-    _checks.check_same_shape(q_values, "q_values", q_values_target, "q_values_target")
+  q_values, actions, rewards, q_values_target = _td.check_q_inputs(
+      q_values, actions, rewards, q_values_target)
   q_values_target = tf.stop_gradient(q_values_target)
 
   if double_q:
