@@ -298,7 +298,7 @@ class SequenceAdder(base.Adder):
         self._add_sequence(self._length)
       else:
         self._add_sequence(num_steps - next_start)
-    self._timed.end_episode()
+    self._timed.end_episode(block_until_num_items=self._max_in_flight)
     self._clear_episode()
 
   # --- Items ---------------------------------------------------------------

@@ -62,13 +62,19 @@ class TimedWriter:
     self._wait(lambda: self.writer.flush(block_until_num_items,
                                          timeout_ms=self._timeout_ms))
 
-  def end_episode(self) -> None:
-    """Sends every pending item, clears the history, starts a new episode."""
+  def end_episode(self, block_until_num_items: int = 0) -> None:
+    """Clears the history and starts a new episode.
+
+    Pending items keep being inserted in the background; this waits only
+    until at most `block_until_num_items` are unconfirmed (0: all of them),
+    so an actor stepping many environments does not stall at every
+    episode's end while still feeling the table's backpressure.
+    """
     try:
-      self.writer.end_episode(clear_buffers=True, timeout_ms=self._timeout_ms)
+      self.writer.end_episode(clear_buffers=True, timeout_ms=0)
     except reverb.errors.DeadlineExceededError:
-      # Buffers were reset anyway; wait for the rest like any flush.
-      self.flush(0)
+      pass  # Buffers were reset anyway; wait below like any flush.
+    self.flush(block_until_num_items)
 
   def close(self, timeout_ms: Optional[int] = None) -> None:
     """Sends pending items (waits <= timeout_ms), then closes the writer.
