@@ -6,7 +6,6 @@ resets), so this loop keeps per-environment returns and lengths and reports
 every episode that ends, in any row, when it ends.
 """
 
-import time
 from typing import Callable, Dict, List, Optional
 
 import dm_env

@@ -163,7 +163,7 @@ class Job:
     config, logdir = self.config, self.logdir
     started = time.monotonic()
     counter = self._create("counter")
-    replay = self._create("replay", config)
+    self._create("replay", config)
     self._wait_ready(["counter", "replay"])
     self.replay_address = self.statuses["replay"]["address"]
     learner = self._create("learner", config, logdir, self.replay_address,

@@ -9,7 +9,6 @@ job is exactly the piece local training uses: `make_environment`,
 from typing import Callable, Iterator, List, Optional, Tuple
 
 import dm_env
-import numpy as np
 import reverb
 import tensorflow as tf
 import tree
@@ -20,7 +19,6 @@ from agents.ftw.learner import FtwLearner
 from ftw import core
 from ftw import envs
 from ftw import replay
-from ftw import types
 from ftw import variable_utils
 from ftw.envs.oar_wrapper import OARWrapper
 from ftw.envs.vector_env import VectorEnv

@@ -1,6 +1,5 @@
 """FtwLearner: optimises the FtwNetwork on sequences sampled from Reverb."""
 
-import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np

@@ -7,7 +7,7 @@ control and reward prediction (Jaderberg et al. 2016) and FTW's RPTH KL terms
 (Jaderberg et al. 2019): KL(posterior || prior) and KL(prior || N(0, I)).
 """
 
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Dict, NamedTuple
 
 import tensorflow as tf
 

@@ -1,7 +1,6 @@
 """Tests for ftw.envs.catch: dynamics, rewards, rendering, seeding, specs."""
 
 from absl.testing import absltest
-import dm_env
 from dm_env import test_utils
 import numpy as np
 import pytest

@@ -3,7 +3,6 @@
 import dm_env
 import numpy as np
 import pytest
-import tensorflow as tf
 import tree
 
 from agents.ftw.builder import FtwBuilder
