@@ -1,7 +1,8 @@
 """Atari Pong (through gymnasium + ale-py) with the full FTW network.
 
 RGB 84x84 frames, frame skip 4 with max-pooling, up to 30 no-op starts,
-rewards clipped to [-1, 1], as UNREAL and FTW preprocess them.
+rewards clipped to [-1, 1], as UNREAL and FTW preprocess them. Larger cores
+and memory than FtwConfig's defaults, and RMSProp as in IMPALA.
 """
 
 from agents.ftw.config import FtwConfig
@@ -12,26 +13,14 @@ def get_config() -> FtwConfig:
       environment="Pong",
       environment_kwargs={"frame_skip": 4, "noop_max": 30,
                           "clip_rewards": True, "sticky_actions": False},
-      num_envs=16,
       variable_update_period=20,
-      core="rpth",
-      torso_hidden_size=256,
       hidden_size=256,
       num_dimensions=128,
       rpth_period=8,
       memory_size=64,
       word_size=32,
-      num_reads=2,
-      num_writes=1,
       head_hidden_size=256,
       sequence_length=20,
-      batch_size=16,
-      queue_size=64,
-      loss="vtrace",
-      discount=0.99,
-      entropy_cost=0.01,
-      pixel_control_cost=0.01,
-      reward_prediction_cost=0.1,
       optimizer="rmsprop",
       learning_rate=6e-4,
       eval_every_seconds=300.0,
