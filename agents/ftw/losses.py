@@ -52,9 +52,8 @@ def policy_value_loss(config, seq: Sequence, outputs) -> Dict[str, tf.Tensor]:
         clip_rho_threshold=config.clip_rho_threshold,
         clip_pg_rho_threshold=config.clip_pg_rho_threshold,
         lambda_=config.vtrace_lambda)
-    log_pi = -tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=actions, logits=logits)
-    pg = -log_pi * tf.stop_gradient(returns.pg_advantages)
+    pg = -returns.target_action_log_probs * tf.stop_gradient(
+        returns.pg_advantages)
     baseline = 0.5 * tf.square(tf.stop_gradient(returns.vs) - values)
   else:
     terms = a2c.a2c_loss(
