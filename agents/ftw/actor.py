@@ -72,11 +72,10 @@ class FtwActor(core.Actor):
     self._first = tf.constant(
         np.asarray(next_timestep.step_type) == int(dm_env.StepType.FIRST))
     if self._adder is not None:
-      extras = {
-          "logits": self._last_logits.numpy(),
-          "core_state": tree.map_structure(lambda t: t.numpy(),
-                                           self._last_state),
-      }
+      # The state stays a TF nest: the adder converts it only for the rows
+      # whose next step starts a sequence (the only steps that store it).
+      extras = {"logits": self._last_logits.numpy(),
+                "core_state": self._last_state}
       self._adder.add(action, next_timestep, extras)
 
   def update(self, wait: bool = False):

@@ -9,7 +9,7 @@ row and routes each row: FIRST rows start a new episode, the others add a
 step. Rows' episodes end independently; items never mix rows.
 """
 
-from typing import Any, List, Optional
+from typing import Any, List, Mapping, Optional
 
 import dm_env
 import numpy as np
@@ -58,10 +58,10 @@ class BatchedSequenceAdder(base.Adder):
 
   def _check_rows(self, name: str, nest: Any) -> None:
     for leaf in tree.flatten(nest):
-      if np.ndim(leaf) < 1 or np.shape(leaf)[0] != self._num_envs:
+      shape = tuple(leaf.shape) if hasattr(leaf, "shape") else np.shape(leaf)
+      if len(shape) < 1 or shape[0] != self._num_envs:
         raise ValueError(f"{name} leaves must have leading dimension "
-                         f"num_envs={self._num_envs}, got shape "
-                         f"{np.shape(leaf)}")
+                         f"num_envs={self._num_envs}, got shape {shape}")
 
   def _row(self, timestep: dm_env.TimeStep, i: int) -> dm_env.TimeStep:
     pick = lambda x: None if x is None else x[i]
@@ -93,20 +93,42 @@ class BatchedSequenceAdder(base.Adder):
       action: [N] (or nest with leading N), the actions taken at the previous
         observations.
       next_timestep: the batched timestep the VectorEnv returned.
-      extras: nest with leading N computed at the previous observations.
+      extras: nest with leading N computed at the previous observations. A
+        recurrent state under the adders' core-state key may stay a
+        TensorFlow nest: it is converted and sliced only for rows whose next
+        step starts an item (the only steps that store it).
     """
     action = _as_numpy(action)
+    extras, core_state = self._split_core_state(extras)
     extras = _as_numpy(extras)
     next_timestep = self._check_timestep(next_timestep)
     self._check_rows("action", action)
     self._check_rows("extras", extras)
-    for i, adder in enumerate(self._adders):
-      row = self._row(next_timestep, i)
+    rows = [self._row(next_timestep, i) for i in range(self._num_envs)]
+    placeholders = [None if row.first() else adder.core_state_placeholder()
+                    for row, adder in zip(rows, self._adders)]
+    if core_state is not None:
+      self._check_rows("extras core state", core_state)
+      if any(p is None for p, row in zip(placeholders, rows)
+             if not row.first()):
+        core_state = _as_numpy(core_state)
+    for i, (adder, row) in enumerate(zip(self._adders, rows)):
       if row.first():
         adder.add_first(row)
-      else:
-        adder.add(tree.map_structure(lambda x: x[i], action), row,
-                  tree.map_structure(lambda x: x[i], extras))
+        continue
+      row_extras = tree.map_structure(lambda x: x[i], extras)
+      if core_state is not None:
+        row_extras[adder.core_state_key] = (
+            placeholders[i] if placeholders[i] is not None else
+            tree.map_structure(lambda x: x[i], core_state))
+      adder.add(tree.map_structure(lambda x: x[i], action), row, row_extras)
+
+  def _split_core_state(self, extras: Any):
+    """(extras without the core state, core state or None)."""
+    key = self._adders[0].core_state_key
+    if key is None or not isinstance(extras, Mapping) or key not in extras:
+      return extras, None
+    return {k: v for k, v in extras.items() if k != key}, extras[key]
 
   def reset(self) -> None:
     for adder in self._adders:

@@ -192,6 +192,21 @@ class SequenceAdder(base.Adder):
     else:
       self._observation = next_timestep.observation
 
+  @property
+  def core_state_key(self) -> Optional[str]:
+    return self._core_key
+
+  def core_state_placeholder(self) -> Any:
+    """What `add` may get as the core state at a step that does not store it.
+
+    The recurrent state is kept only where an item starts; at other steps a
+    caller may pass this (the state's structure filled with None) instead of
+    converting and slicing a real state. None when the next step stores it.
+    """
+    if self._core_nones is None or self._t % self._period == 0:
+      return None
+    return self._core_nones
+
   def reset(self) -> None:
     """Drops the unwritten steps of the episode in progress."""
     self._check_open()
