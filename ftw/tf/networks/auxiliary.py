@@ -10,7 +10,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from ftw import types
-from ftw.tf.networks.policy_value import check_positive_int
+from ftw.tf.networks.argument_checks import check_positive_int
 
 # Pixel control grid: 20 x 20 cells of 5 x 5 pixels cover the central 80 x 80.
 GRID_SIZE = 20
@@ -57,7 +57,7 @@ class PixelControl(snt.Module):
         callable.
     """
     super().__init__(name=name)
-    self._num_actions = check_positive_int(num_actions, 'num_actions')
+    self._num_actions = check_positive_int('num_actions', num_actions)
     if not callable(activation):
       raise ValueError(f'activation must be callable, got {activation!r}.')
     self._activation = activation
@@ -170,7 +170,7 @@ class RewardPrediction(snt.Module):
         callable.
     """
     super().__init__(name=name)
-    check_positive_int(hidden_size, 'hidden_size')
+    check_positive_int('hidden_size', hidden_size)
     if not callable(activation):
       raise ValueError(f'activation must be callable, got {activation!r}.')
     self._activation = activation

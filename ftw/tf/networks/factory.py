@@ -14,7 +14,7 @@ from ftw.tf.internal_reward.ftw_internal_reward import InternalRewards
 from ftw.tf.networks.dnc.access import MemoryAccess
 from ftw.tf.networks.embedding import OAREmbedding
 from ftw.tf.networks.ftw_network import FtwNetwork
-from ftw.tf.networks.policy_value import check_positive_int
+from ftw.tf.networks.argument_checks import check_positive_int
 from ftw.tf.networks.recurrence import RPTH
 from ftw.tf.networks.vision import FilterSpec, FtwTorso
 
@@ -75,8 +75,8 @@ def make_ftw_network(
   """
   if core not in CORES:
     raise ValueError(f'core must be one of {CORES}, got {core!r}.')
-  check_positive_int(num_actions, 'num_actions')
-  check_positive_int(hidden_size, 'hidden_size')
+  check_positive_int('num_actions', num_actions)
+  check_positive_int('hidden_size', hidden_size)
   torso = FtwTorso(conv_filters=conv_filters,
                    residual_filters=residual_filters, hidden_size=torso_hidden)
   if embedding_num_actions is None:

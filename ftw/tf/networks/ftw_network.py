@@ -13,7 +13,8 @@ import tensorflow as tf
 
 from ftw import types
 from ftw.tf.networks import auxiliary
-from ftw.tf.networks.policy_value import PolicyValueHead, check_positive_int
+from ftw.tf.networks.argument_checks import check_positive_int
+from ftw.tf.networks.policy_value import PolicyValueHead
 
 
 class FtwOutput(NamedTuple):
@@ -71,8 +72,8 @@ class FtwNetwork(snt.RNNCore):
       raise ValueError(f'embed must be a callable module, got {embed!r}.')
     if not isinstance(core, snt.RNNCore):
       raise ValueError(f'core must be an snt.RNNCore, got {core!r}.')
-    self._num_actions = check_positive_int(num_actions, 'num_actions')
-    check_positive_int(head_hidden_size, 'head_hidden_size')
+    self._num_actions = check_positive_int('num_actions', num_actions)
+    check_positive_int('head_hidden_size', head_hidden_size)
     for argname, value in (('pixel_control', pixel_control),
                            ('reward_prediction', reward_prediction)):
       if not isinstance(value, bool):

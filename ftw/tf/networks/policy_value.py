@@ -5,12 +5,7 @@ from typing import Callable, Tuple
 import sonnet as snt
 import tensorflow as tf
 
-
-def check_positive_int(value, argname: str) -> int:
-  """Returns `value` if it is a positive int, else raises a ValueError."""
-  if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-    raise ValueError(f'{argname} must be a positive int, got {value!r}.')
-  return value
+from ftw.tf.networks.argument_checks import check_positive_int
 
 
 class PolicyValueHead(snt.Module):
@@ -40,8 +35,8 @@ class PolicyValueHead(snt.Module):
         expected shapes and types.
     """
     super().__init__(name='policy_value_head')
-    self._num_actions = check_positive_int(num_actions, 'num_actions')
-    check_positive_int(hidden_size, 'hidden_size')
+    self._num_actions = check_positive_int('num_actions', num_actions)
+    check_positive_int('hidden_size', hidden_size)
     if not callable(activation):
       raise ValueError(f'activation must be callable, got {activation!r}.')
     self._activation = activation

@@ -12,6 +12,7 @@ import collections
 import sonnet as snt
 import tensorflow as tf
 
+from ftw.tf.networks import argument_checks
 from ftw.tf.networks.dnc import addressing
 
 AccessState = collections.namedtuple(
@@ -75,11 +76,11 @@ class MemoryAccess(snt.RNNCore):
       ValueError: if an argument is not a positive int.
     """
     super().__init__(name=name)
-    check = addressing.check_positive_int
-    self._memory_size = check(memory_size, 'memory_size')
-    self._word_size = check(word_size, 'word_size')
-    self._num_reads = check(num_reads, 'num_reads')
-    self._num_writes = check(num_writes, 'num_writes')
+    check = argument_checks.check_positive_int
+    self._memory_size = check('memory_size', memory_size)
+    self._word_size = check('word_size', word_size)
+    self._num_reads = check('num_reads', num_reads)
+    self._num_writes = check('num_writes', num_writes)
     r, k, w = self._num_reads, self._num_writes, self._word_size
 
     self._write_content_weights = addressing.CosineWeights(

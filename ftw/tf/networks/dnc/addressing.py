@@ -15,6 +15,8 @@ from typing import Callable
 import sonnet as snt
 import tensorflow as tf
 
+from ftw.tf.networks.argument_checks import check_positive_int
+
 # Keeps square roots, divisions and the cumulative product away from zero.
 EPSILON = 1e-6
 # Usages closer than this are sorted by slot index (see Freeness._allocation).
@@ -22,13 +24,6 @@ SORT_RESOLUTION = 1e-5
 
 TemporalLinkageState = collections.namedtuple(
     'TemporalLinkageState', ('link', 'precedence_weights'))
-
-
-def check_positive_int(value, name: str) -> int:
-  """Returns `value` if it is a positive int, else raises a ValueError."""
-  if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-    raise ValueError(f'{name} must be a positive int, got {value!r}.')
-  return value
 
 
 def check_rank(x: tf.Tensor, rank: int, name: str, shape: str) -> None:
@@ -61,8 +56,8 @@ class CosineWeights(snt.Module):
       name: module name.
     """
     super().__init__(name=name)
-    self._num_heads = check_positive_int(num_heads, 'num_heads')
-    self._word_size = check_positive_int(word_size, 'word_size')
+    self._num_heads = check_positive_int('num_heads', num_heads)
+    self._word_size = check_positive_int('word_size', word_size)
     if not callable(strength_op):
       raise ValueError(f'strength_op must be callable, got {strength_op!r}.')
     self._strength_op = strength_op
@@ -99,8 +94,8 @@ class TemporalLinkage(snt.Module):
   def __init__(self, memory_size: int, num_writes: int,
                name: str = 'temporal_linkage'):
     super().__init__(name=name)
-    self._memory_size = check_positive_int(memory_size, 'memory_size')
-    self._num_writes = check_positive_int(num_writes, 'num_writes')
+    self._memory_size = check_positive_int('memory_size', memory_size)
+    self._num_writes = check_positive_int('num_writes', num_writes)
 
   def __call__(self, write_weights: tf.Tensor,
                prev_state: TemporalLinkageState) -> TemporalLinkageState:
@@ -159,7 +154,7 @@ class Freeness(snt.Module):
 
   def __init__(self, memory_size: int, name: str = 'freeness'):
     super().__init__(name=name)
-    self._memory_size = check_positive_int(memory_size, 'memory_size')
+    self._memory_size = check_positive_int('memory_size', memory_size)
 
   def __call__(self, write_weights: tf.Tensor, free_gate: tf.Tensor,
                read_weights: tf.Tensor, prev_usage: tf.Tensor) -> tf.Tensor:
@@ -207,7 +202,7 @@ class Freeness(snt.Module):
     """
     check_rank(usage, 2, 'usage', '[B, N]')
     check_rank(write_gates, 2, 'write_gates', '[B, num_writes]')
-    check_positive_int(num_writes, 'num_writes')
+    check_positive_int('num_writes', num_writes)
     allocations = []
     for k in range(num_writes):
       allocation = self._allocation(usage)

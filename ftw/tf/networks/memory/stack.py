@@ -12,6 +12,8 @@ from typing import Callable, NamedTuple, Tuple, Union
 import sonnet as snt
 import tensorflow as tf
 
+from ftw.tf.networks.argument_checks import check_positive_int
+
 # Column order of the controls, as in AgentNet: PUSH_OP, POP_OP, NO_OP.
 PUSH, POP, NO_OP = 0, 1, 2
 NUM_CONTROLS = 3
@@ -30,11 +32,6 @@ class StackRNNState(NamedTuple):
   """State of `StackRNN`: the controller's state and the stack `[B, depth, D]`."""
   controller: Union[tf.Tensor, snt.LSTMState]
   stack: tf.Tensor
-
-
-def _check_positive_int(value, name: str) -> None:
-  if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-    raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
 
 
 def update_stack(stack: tf.Tensor, controls: tf.Tensor,
@@ -84,8 +81,8 @@ class StackAugmentation(snt.RNNCore):
       ValueError: if a size is not an int >= 1.
     """
     super().__init__(name=name)
-    _check_positive_int(stack_depth, "stack_depth")
-    _check_positive_int(item_size, "item_size")
+    check_positive_int("stack_depth", stack_depth)
+    check_positive_int("item_size", item_size)
     self._depth = stack_depth
     self._item_size = item_size
     self._controls_are_logits = controls_are_logits
@@ -160,8 +157,8 @@ class StackRNN(snt.RNNCore):
         unknown controller.
     """
     super().__init__(name=name)
-    _check_positive_int(hidden_size, "hidden_size")
-    _check_positive_int(read_depth, "read_depth")
+    check_positive_int("hidden_size", hidden_size)
+    check_positive_int("read_depth", read_depth)
     self._stack = StackAugmentation(stack_depth, item_size)
     if read_depth > stack_depth:
       raise ValueError(f"read_depth must be <= stack_depth={stack_depth}, "
