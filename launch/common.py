@@ -55,6 +55,14 @@ def _parse_value(field: dataclasses.Field, text: str):
     if not isinstance(value, dict):
       raise ValueError(f"config field {field.name!r} expects a dict, got {text!r}")
     return value
+  if typing.get_origin(base) in (tuple, typing.Tuple) or base is tuple:
+    try:
+      value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+      value = None
+    if not isinstance(value, (tuple, list)):
+      raise ValueError(f"config field {field.name!r} expects a tuple, got {text!r}")
+    return tuple(value)
   if base is bool:
     if text.lower() not in ("true", "false", "1", "0"):
       raise ValueError(f"config field {field.name!r} expects true/false, got {text!r}")

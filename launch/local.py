@@ -62,7 +62,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       should_stop=lambda: stop.is_set())
   checkpointer = checkpointing.Checkpointer(
       os.path.join(logdir, "checkpoints"),
-      objects={"network": learner_network, "optimizer": learner.optimizer},
+      objects=learner.checkpoint_objects(),
       get_state=lambda: {"counts": counter.save()},
       set_state=lambda s: counter.restore(s["counts"]),
       save_every_seconds=config.checkpoint_every_seconds)

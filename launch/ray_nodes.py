@@ -266,7 +266,7 @@ class LearnerNode:
     restore_counts = resume and not info["restarted"]
     self._checkpointer = checkpointing.Checkpointer(
         os.path.join(logdir, "checkpoints"),
-        objects={"network": network, "optimizer": self._learner.optimizer},
+        objects=self._learner.checkpoint_objects(),
         get_state=lambda: {"counts": ray.get(counter.save.remote(),
                                              timeout=REMOTE_TIMEOUT_S)},
         set_state=(self._restore_counts if restore_counts else None),

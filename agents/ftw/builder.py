@@ -99,12 +99,14 @@ class FtwBuilder:
     c = self._config
     network = make_ftw_network(
         num_actions=self.num_actions, torso_hidden=c.torso_hidden_size,
+        conv_filters=c.conv_filters, residual_filters=c.residual_filters,
         core=c.core, rpth_period=c.rpth_period, hidden_size=c.hidden_size,
         num_dimensions=c.num_dimensions, memory_size=c.memory_size,
         word_size=c.word_size, num_reads=c.num_reads,
         num_writes=c.num_writes, head_hidden_size=c.head_hidden_size,
         pixel_control=c.pixel_control_cost > 0,
-        reward_prediction=c.reward_prediction_cost > 0)
+        reward_prediction=c.reward_prediction_cost > 0,
+        normalize_inputs=c.normalize_observations)
     if create_variables:
       self._create_variables(network)
     return network
@@ -150,23 +152,32 @@ class FtwBuilder:
   def make_replay_tables(self) -> List[reverb.Table]:
     """The sequence queue and the two reward-prediction tables."""
     c = self._config
-    tables = [replay.make_sequence_queue(
-        replay.SEQUENCE_TABLE, c.queue_size, self.sequence_signature(),
-        batch_size=c.batch_size)]
+    if c.samples_per_insert is None:
+      tables = [replay.make_sequence_queue(
+          replay.SEQUENCE_TABLE, c.queue_size, self.sequence_signature(),
+          batch_size=c.batch_size)]
+    else:
+      tables = [replay.make_sequence_replay(
+          replay.SEQUENCE_TABLE, c.replay_size, c.samples_per_insert,
+          min_size=c.batch_size, signature=self.sequence_signature())]
     if c.reward_prediction_cost > 0:
       tables.extend(replay.make_reward_prediction_tables(
           c.reward_prediction_table_size, self.reward_prediction_signature()))
     return tables
 
   def make_adder(self, client: reverb.Client,
-                 num_envs: Optional[int] = None) -> replay.BatchedSequenceAdder:
+                 num_envs: Optional[int] = None,
+                 seed: Optional[int] = None) -> replay.VectorSequenceAdder:
     c = self._config
     rp_tables = ((replay.RP_ZERO_TABLE, replay.RP_NONZERO_TABLE)
                  if c.reward_prediction_cost > 0 else None)
-    return replay.BatchedSequenceAdder(
+    return replay.VectorSequenceAdder(
         client, num_envs or c.num_envs, sequence_length=c.sequence_length,
         period=c.sequence_period, reward_prediction_tables=rp_tables,
         reward_prediction_frames=_RP_FRAMES,
+        reward_prediction_zero_probability=(
+            c.reward_prediction_zero_probability),
+        seed=c.seed if seed is None else seed,
         # Waits on a full queue are cut in 1 s slices, so a writer notices a
         # stopped server within a second.
         flush_timeout_ms=1000)

@@ -1,7 +1,7 @@
 """Configuration of the FTW agent; validates itself on construction."""
 
 import dataclasses
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 
 @dataclasses.dataclass
@@ -21,6 +21,12 @@ class FtwConfig:
   # Network.
   core: str = "rpth"
   """Recurrent core: 'rpth' (FTW's temporal hierarchy) or 'lstm'."""
+  conv_filters: Tuple[Tuple[int, int, int], ...] = ((32, 8, 4), (64, 4, 2))
+  """FtwTorso's (channels, kernel, stride) convolutions (FTW: 32x8/4, 64x4/2)."""
+  residual_filters: Tuple[Tuple[int, int, int], ...] = ((64, 3, 1), (64, 3, 1))
+  """FtwTorso's residual blocks after the convolutions (may be empty)."""
+  normalize_observations: bool = False
+  """Standardise pixels with running per-pixel mean/std (learner-updated)."""
   torso_hidden_size: int = 256
   """Output size of the FtwTorso."""
   hidden_size: int = 128
@@ -49,6 +55,11 @@ class FtwConfig:
   """Sequences per learner batch (B)."""
   queue_size: int = 64
   """Capacity of the sequence queue; must exceed batch_size + 1."""
+  samples_per_insert: Optional[float] = None
+  """None: a FIFO queue, each sequence trained once. A number: a uniform
+  replay of `replay_size` sequences, each sampled this many times on average."""
+  replay_size: int = 512
+  """Capacity (sequences) of the replay when samples_per_insert is set."""
   reward_prediction_table_size: int = 2000
   """Capacity of each reward-prediction table (zero / non-zero reward)."""
   replay_port: Optional[int] = None
@@ -67,6 +78,10 @@ class FtwConfig:
   """V-trace rho-bar (None: no clipping)."""
   clip_pg_rho_threshold: Optional[float] = 1.0
   """V-trace rho-bar of the policy-gradient advantage (None: no clipping)."""
+  normalize_returns: bool = False
+  """Learn standardised values: targets scaled by running return statistics."""
+  normalize_advantages: bool = False
+  """Standardise the policy-gradient advantages over each batch (as PPO does)."""
   n_steps: int = 5
   """Bootstrap horizon of the n-step A2C loss."""
   baseline_cost: float = 0.5
@@ -81,6 +96,8 @@ class FtwConfig:
   """Discount of the pixel-control Q-learning."""
   reward_prediction_cost: float = 0.1
   """Weight of the reward-prediction loss (0 disables it)."""
+  reward_prediction_zero_probability: float = 0.25
+  """Fraction of zero-reward transitions actors send to the zero RP table."""
   reward_prediction_batch_size: int = 16
   """Frame stacks per reward-prediction batch (half zero, half non-zero)."""
   kl_cost: float = 1e-3
@@ -103,6 +120,8 @@ class FtwConfig:
   """Epsilon of RMSProp."""
   max_gradient_norm: float = 40.0
   """Global gradient-norm clip."""
+  jit_compile: bool = False
+  """Compile the learner's update with XLA (tf.function(jit_compile=True))."""
 
   # Running.
   seed: int = 0
@@ -127,7 +146,7 @@ class FtwConfig:
                   "torso_hidden_size", "hidden_size", "num_dimensions",
                   "rpth_period", "word_size", "num_reads", "num_writes",
                   "head_hidden_size", "batch_size", "queue_size",
-                  "reward_prediction_table_size", "dataset_prefetch",
+                  "reward_prediction_table_size", "dataset_prefetch", "replay_size",
                   "n_steps", "pixel_control_cell_size",
                   "reward_prediction_batch_size", "eval_episodes")
     _choice(self, "core", ("rpth", "lstm"))
@@ -146,11 +165,23 @@ class FtwConfig:
       raise ValueError(
           f"queue_size ({self.queue_size}) must be larger than batch_size + 1 "
           f"({self.batch_size + 1}), or the learner and actors deadlock")
+    self.conv_filters = _filters(self.conv_filters, "conv_filters", False)
+    self.residual_filters = _filters(self.residual_filters,
+                                     "residual_filters", True)
+    if self.samples_per_insert is not None and not self.samples_per_insert > 0:
+      raise ValueError("samples_per_insert must be > 0 or None, got "
+                       f"{self.samples_per_insert}")
+    if self.samples_per_insert is not None and self.replay_size < self.batch_size:
+      raise ValueError(f"replay_size ({self.replay_size}) must be at least "
+                       f"batch_size ({self.batch_size})")
     if self.reward_prediction_batch_size % 2:
       raise ValueError("reward_prediction_batch_size must be even (half zero, "
                        f"half non-zero), got {self.reward_prediction_batch_size}")
     if self.memory_size is not None and self.memory_size <= 0:
       raise ValueError(f"memory_size must be > 0 or None, got {self.memory_size}")
+    if not 0.0 < self.reward_prediction_zero_probability <= 1.0:
+      raise ValueError("reward_prediction_zero_probability must be in (0, 1], "
+                       f"got {self.reward_prediction_zero_probability}")
     if not 0.0 <= self.discount <= 1.0:
       raise ValueError(f"discount must be in [0, 1], got {self.discount}")
     if not 0.0 <= self.pixel_control_discount <= 1.0:
@@ -192,6 +223,24 @@ def _positive_int(config, *names):
     value = getattr(config, name)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
       raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _filters(value, name, allow_empty):
+  """Checks (channels, kernel, stride) triples; returns them as tuples."""
+  ok = isinstance(value, (list, tuple)) and (allow_empty or value)
+  triples = []
+  for spec in value if ok else ():
+    if not (isinstance(spec, (list, tuple)) and len(spec) == 3 and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0
+        for v in spec)):
+      ok = False
+      break
+    triples.append(tuple(spec))
+  if not ok:
+    raise ValueError(f"{name} must be a {'possibly empty ' if allow_empty else ''}"
+                     "sequence of (channels, kernel, stride) triples of "
+                     f"positive ints, got {value!r}")
+  return tuple(triples)
 
 
 def _choice(config, name, choices):

@@ -10,6 +10,7 @@ import tree
 from agents.ftw import losses
 from agents.ftw.config import FtwConfig
 from ftw import core
+from ftw.tf.networks import normalization
 from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
 
@@ -69,12 +70,18 @@ class FtwLearner(core.Learner):
     # A variable, so the traced step sees schedule changes without retracing.
     self._learning_rate_var = tf.Variable(config.learning_rate,
                                           trainable=False, dtype=tf.float32)
+    # Value targets are learned standardised by running return statistics.
+    self._return_normalizer = None
+    if config.normalize_returns:
+      self._return_normalizer = normalization.RunningMeanStd(
+          clip=None, name="return_normalizer")
+      self._return_normalizer.update(tf.zeros([0]))  # Create its variables.
     self.optimizer = make_optimizer(config, self._learning_rate_var)
     # Sonnet optimisers create their slots on the first apply; inside the
     # traced step that costs a second full trace. Create them eagerly (this
     # also lets a checkpoint restore the slots right away).
     self.optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
-    self._step_fn = tf.function(self._step)
+    self._step_fn = tf.function(self._step, jit_compile=config.jit_compile)
     self._rate = counting.StepsPerSecond()
     self._device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 
@@ -104,9 +111,15 @@ class FtwLearner(core.Learner):
     # The core state is stored once per item ([B, ...]), not per step.
     state = data.extras["core_state"]
     seq = self._unpack(data._replace(extras={"logits": data.extras["logits"]}))
+    torso = getattr(self._network.embed, "torso", None)
+    if getattr(torso, "input_normalizer", None) is not None:
+      frames = seq.observation.observation
+      flat = tf.reshape(frames, [-1] + frames.shape[2:].as_list())
+      torso.update_input_statistics(flat, tf.reshape(seq.mask, [-1]))
     with tf.GradientTape() as tape:
       outputs, _ = self._network.unroll(seq.observation, state)
-      terms = losses.policy_value_loss(config, seq, outputs)
+      terms, stats = losses.policy_value_loss(
+          config, seq, outputs, return_normalizer=self._return_normalizer)
       if self._use_pc:
         q_values = self._network.pixel_control_values(outputs.features)
         terms["pixel_control_loss"] = losses.pixel_control_term(
@@ -123,6 +136,7 @@ class FtwLearner(core.Learner):
     grads = tape.gradient(total, variables)
     grads, grad_norm = tf.clip_by_global_norm(grads, config.max_gradient_norm)
     self.optimizer.apply(grads, variables)
+    terms.update(stats)
     terms.update(total_loss=total, grad_norm=grad_norm,
                  mean_value=tf.reduce_mean(outputs.value))
     return terms
@@ -147,6 +161,13 @@ class FtwLearner(core.Learner):
       results["learner_steps_per_second"] = self._rate(counts["learner_steps"])
       self._logger.write({**results, **counts})
     return results
+
+  def checkpoint_objects(self) -> Dict[str, Any]:
+    """What a checkpoint of this learner holds (TF trackables by name)."""
+    objects = {"network": self._network, "optimizer": self.optimizer}
+    if self._return_normalizer is not None:
+      objects["return_normalizer"] = self._return_normalizer
+    return objects
 
   def get_variables(self, names: Sequence[str]) -> List[List[np.ndarray]]:
     return [[v.numpy() for v in self._network.variables] for _ in names]

@@ -7,13 +7,15 @@ control and reward prediction (Jaderberg et al. 2016) and FTW's RPTH KL terms
 (Jaderberg et al. 2019): KL(posterior || prior) and KL(prior || N(0, I)).
 """
 
-from typing import Any, Dict, NamedTuple
+from typing import Any, Dict, NamedTuple, Tuple
 
 import tensorflow as tf
 
 from ftw.tf.losses import a2c
 from ftw.tf.losses import kl as kl_lib
 from ftw.tf.losses import pixel_control
+from ftw.tf.losses import policy as policy_lib
+from ftw.tf.losses import returns as returns_lib
 from ftw.tf.losses import reward_prediction
 from ftw.tf.losses import vtrace
 
@@ -35,15 +37,44 @@ def _masked_mean(x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
   return tf.reduce_sum(x * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
-def policy_value_loss(config, seq: Sequence, outputs) -> Dict[str, tf.Tensor]:
-  """V-trace or n-step A2C policy and value terms, entropy regularised."""
+def _masked_moments(x: tf.Tensor, mask: tf.Tensor):
+  mean = _masked_mean(x, mask)
+  variance = _masked_mean(tf.square(x - mean), mask)
+  return mean, tf.sqrt(variance)
+
+
+def policy_value_loss(config, seq: Sequence, outputs,
+                      return_normalizer=None
+                      ) -> Tuple[Dict[str, tf.Tensor], Dict[str, tf.Tensor]]:
+  """V-trace or n-step A2C policy and value terms, entropy regularised.
+
+  With `config.normalize_advantages` the policy-gradient advantages are
+  standardised over the real steps of the batch (zero mean, unit standard
+  deviation), as PPO implementations do; the value targets are unchanged.
+
+  With a `return_normalizer` (a RunningMeanStd of value targets) the value
+  head predicts standardised values: V = mu + sigma * head output is what
+  the returns use, the statistics are then updated with this batch's
+  targets, and the value loss compares standardised targets with the head
+  output (Sample Factory's normalize_returns).
+
+  Returns:
+    (loss terms to add up, diagnostics of the learning signal: entropy,
+    advantage and value-target scale, importance-weight statistics).
+  """
   logits = outputs.policy_logits[:-1]
-  values = outputs.value[:-1]
-  bootstrap = outputs.value[-1]
+  head_values = outputs.value
+  all_values = head_values
+  if return_normalizer is not None:
+    sigma = tf.sqrt(return_normalizer.variance + 1e-8)
+    all_values = tf.stop_gradient(return_normalizer.mean + sigma * head_values)
+  values = all_values[:-1]
+  bootstrap = all_values[-1]
   actions = seq.action[:-1]
   rewards = seq.reward[:-1]
   discounts = seq.discount[:-1] * config.discount
   mask = seq.mask[:-1]
+  stats = {}
   if config.loss == "vtrace":
     returns = vtrace.from_logits(
         behaviour_policy_logits=seq.behaviour_logits[:-1],
@@ -52,21 +83,45 @@ def policy_value_loss(config, seq: Sequence, outputs) -> Dict[str, tf.Tensor]:
         clip_rho_threshold=config.clip_rho_threshold,
         clip_pg_rho_threshold=config.clip_pg_rho_threshold,
         lambda_=config.vtrace_lambda)
-    pg = -returns.target_action_log_probs * tf.stop_gradient(
-        returns.pg_advantages)
-    baseline = 0.5 * tf.square(tf.stop_gradient(returns.vs) - values)
+    advantages = returns.pg_advantages
+    log_probs = returns.target_action_log_probs
+    targets = returns.vs
+    rhos = tf.exp(returns.log_rhos)
+    stats["rho_mean"] = _masked_mean(rhos, mask)
+    stats["rho_clip_fraction"] = _masked_mean(
+        tf.cast(rhos > (config.clip_rho_threshold or float("inf")),
+                tf.float32), mask)
+    stats["abs_log_rho"] = _masked_mean(tf.abs(returns.log_rhos), mask)
   else:
-    terms = a2c.a2c_loss(
-        policy_logits=logits, values=values, actions=actions,
-        rewards=rewards, bootstrap_value=bootstrap, n_steps=config.n_steps,
-        discount=discounts)
-    pg, baseline = terms.policy, terms.critic
+    next_values = tf.concat([values[1:], bootstrap[None]], axis=0)
+    targets = returns_lib.n_step_bootstrapped_returns(
+        rewards, discounts, next_values, config.n_steps)
+    advantages = targets - values
+    log_probs = policy_lib.action_log_probs(logits, actions)
+  advantages = tf.stop_gradient(advantages)
+  adv_mean, adv_std = _masked_moments(advantages, mask)
+  stats.update(advantage_mean=adv_mean, advantage_std=adv_std,
+               value_target_mean=_masked_mean(targets, mask),
+               value_target_std=_masked_moments(targets, mask)[1])
+  if config.normalize_advantages:
+    advantages = (advantages - adv_mean) / (adv_std + 1e-6)
+  pg = -log_probs * advantages
+  targets = tf.stop_gradient(targets)
+  if return_normalizer is None:
+    baseline = 0.5 * tf.square(targets - values)
+  else:
+    return_normalizer.update(tf.reshape(targets, [-1]), tf.reshape(mask, [-1]))
+    sigma = tf.sqrt(return_normalizer.variance + 1e-8)
+    normalized = (targets - return_normalizer.mean) / sigma
+    baseline = 0.5 * tf.square(normalized - head_values[:-1])
   entropy = a2c.entropy_loss(logits)
-  return {
+  stats["entropy"] = -_masked_mean(entropy, mask)
+  terms = {
       "policy_loss": _masked_mean(pg, mask),
       "baseline_loss": config.baseline_cost * _masked_mean(baseline, mask),
       "entropy_loss": config.entropy_cost * _masked_mean(entropy, mask),
   }
+  return terms, stats
 
 
 def pixel_control_term(config, seq: Sequence, q_values) -> tf.Tensor:

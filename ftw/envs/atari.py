@@ -6,12 +6,17 @@ Preprocessing (Mnih et al. 2015; Jaderberg et al. 2017, 2019):
 - max-pooling: the observation is the pixel-wise max of the last two frames
   of the skip (Atari sprites flicker between frames);
 - resize: the pooled 210x160 frame is area-averaged (PIL's BOX filter) to
-  `image_size x image_size`, RGB (or luminance with `grayscale=True`, shape
-  [image_size, image_size, 1]), uint8;
+  `image_size x image_size`, RGB, uint8; with `grayscale=True` the emulator's
+  own luminance (`getScreenGrayscale`, a third of RGB's bytes to copy) is
+  max-pooled and resized instead, shape [image_size, image_size, 1];
 - no-op starts: each episode begins with a uniform number in [1, noop_max]
   of raw no-op frames (0 disables them);
 - sticky actions: with `sticky_actions=True` the emulator repeats the
   previous action with probability 0.25 on each frame (Machado et al. 2018);
+- frame stacking: with `frame_stack=k > 1` the observation is the last k
+  preprocessed frames concatenated along channels ([S, S, k * C], oldest
+  first); an episode's first observation repeats its first frame k times, so
+  a stack never mixes episodes (Mnih et al. 2015 stack 4 grayscale frames);
 - reward clipping: the step's summed reward becomes its sign;
 - step limit: after `max_episode_steps` agent steps the episode is truncated
   (StepType.LAST, discount 1); a game over is a termination (discount 0).
@@ -56,7 +61,7 @@ class AtariEnv(dm_env.Environment):
 
   def __init__(self, gym_env: gym.Env, seed: Optional[int], frame_skip: int,
                noop_max: int, clip_rewards: bool, max_episode_steps: int,
-               image_size: int, grayscale: bool):
+               image_size: int, grayscale: bool, frame_stack: int = 1):
     self._gym_env = gym_env
     self._ale = gym_env.unwrapped.ale
     self._action_set = self._ale.getMinimalActionSet()
@@ -68,9 +73,17 @@ class AtariEnv(dm_env.Environment):
     self._max_episode_steps = max_episode_steps
     self._image_size = image_size
     self._grayscale = grayscale
+    self._frame_stack = frame_stack
+    channels = 1 if grayscale else 3
+    # Newest frame last; the stack is a ring of whole frames along channels.
+    self._stack = np.zeros((image_size, image_size, frame_stack * channels),
+                           np.uint8)
     height, width = self._ale.getScreenDims()
     # The last two frames of a skip, max-pooled into the observation.
-    self._frames = np.zeros((2, height, width, 3), np.uint8)
+    self._frames = np.zeros((2, height, width) + (() if grayscale else (3,)),
+                            np.uint8)
+    self._grab = (self._ale.getScreenGrayscale if grayscale else
+                  self._ale.getScreenRGB)
     self._episode_steps = 0
     self._reset_next_step = True
 
@@ -83,12 +96,25 @@ class AtariEnv(dm_env.Environment):
   def ale(self):
     return self._ale
 
-  def _observation(self, num_frames: int) -> np.ndarray:
+  def _observation(self, num_frames: int, first: bool = False) -> np.ndarray:
     if num_frames >= 2:
       pooled = np.maximum(self._frames[0], self._frames[1])
     else:
       pooled = self._frames[1]
-    return resize_frame(pooled, self._image_size, self._grayscale)
+    if self._grayscale:
+      frame = np.asarray(Image.fromarray(pooled).resize(
+          (self._image_size, self._image_size), Image.BOX))[..., None]
+    else:
+      frame = resize_frame(pooled, self._image_size)
+    if self._frame_stack == 1:
+      return frame
+    channels = frame.shape[-1]
+    if first:
+      self._stack[:] = np.tile(frame, (1, 1, self._frame_stack))
+    else:
+      self._stack[..., :-channels] = self._stack[..., channels:]
+      self._stack[..., -channels:] = frame
+    return self._stack.copy()
 
   def reset(self) -> dm_env.TimeStep:
     seed, self._seed = self._seed, None
@@ -99,11 +125,11 @@ class AtariEnv(dm_env.Environment):
       self._ale.act(noop)
       if self._ale.game_over():
         self._ale.reset_game()
-    self._ale.getScreenRGB(self._frames[1])
+    self._grab(self._frames[1])
     self._episode_steps = 0
     self._reset_next_step = False
     return dm_env.TimeStep(dm_env.StepType.FIRST, None, None,
-                           self._observation(1))
+                           self._observation(1, first=True))
 
   def step(self, action) -> dm_env.TimeStep:
     if self._reset_next_step:
@@ -121,11 +147,11 @@ class AtariEnv(dm_env.Environment):
     for i in range(self._frame_skip):
       reward += self._ale.act(ale_action)
       if i >= self._frame_skip - 2:
-        self._ale.getScreenRGB(self._frames[i - self._frame_skip + 2])
+        self._grab(self._frames[i - self._frame_skip + 2])
         num_frames += 1
       if self._ale.game_over():  # Game over or the ALE's own frame limit.
         if i < self._frame_skip - 1:  # Ended early: observe the last frame.
-          self._ale.getScreenRGB(self._frames[1])
+          self._grab(self._frames[1])
           num_frames = 1
         break
     self._episode_steps += 1
@@ -145,7 +171,7 @@ class AtariEnv(dm_env.Environment):
                            observation)
 
   def observation_spec(self) -> specs.BoundedArray:
-    channels = 1 if self._grayscale else 3
+    channels = (1 if self._grayscale else 3) * self._frame_stack
     return specs.BoundedArray((self._image_size, self._image_size, channels),
                               np.uint8, 0, 255, name="pixels")
 
@@ -173,7 +199,8 @@ def make_atari(game: str = "Pong",
                clip_rewards: bool = True,
                max_episode_steps: int = 27000,
                image_size: int = 84,
-               grayscale: bool = False) -> AtariEnv:
+               grayscale: bool = False,
+               frame_stack: int = 1) -> AtariEnv:
   """Makes a preprocessed Atari game with the dm_env API.
 
   Args:
@@ -188,6 +215,8 @@ def make_atari(game: str = "Pong",
       at frame_skip 4 is 30 minutes of play).
     image_size: side of the square observation, >= 1.
     grayscale: observe luminance [S, S, 1] instead of RGB [S, S, 3].
+    frame_stack: k >= 1 newest frames concatenated along channels
+      ([S, S, k] gray or [S, S, 3k] RGB, oldest first).
 
   Returns:
     An AtariEnv (a dm_env.Environment) with minimal-action-set actions.
@@ -199,6 +228,7 @@ def make_atari(game: str = "Pong",
   noop_max = _check_int(noop_max, "noop_max", 0)
   max_episode_steps = _check_int(max_episode_steps, "max_episode_steps", 1)
   image_size = _check_int(image_size, "image_size", 1)
+  frame_stack = _check_int(frame_stack, "frame_stack", 1)
   for name, flag in (("sticky_actions", sticky_actions),
                      ("clip_rewards", clip_rewards), ("grayscale", grayscale)):
     if not isinstance(flag, (bool, np.bool_)):
@@ -218,4 +248,4 @@ def make_atari(game: str = "Pong",
   return AtariEnv(gym_env, seed=seed, frame_skip=frame_skip, noop_max=noop_max,
                   clip_rewards=bool(clip_rewards),
                   max_episode_steps=max_episode_steps, image_size=image_size,
-                  grayscale=bool(grayscale))
+                  grayscale=bool(grayscale), frame_stack=frame_stack)

@@ -19,8 +19,10 @@ from ftw.replay.batched_adder import BatchedSequenceAdder
 from ftw.replay.datasets import make_reward_prediction_dataset
 from ftw.replay.datasets import make_sequence_dataset
 from ftw.replay.sequence_adder import SequenceAdder
+from ftw.replay.vector_adder import VectorSequenceAdder
 from ftw.replay.tables import make_reward_prediction_tables
 from ftw.replay.tables import make_sequence_queue
+from ftw.replay.tables import make_sequence_replay
 from ftw.replay.tables import make_step_spec
 from ftw.replay.tables import reward_prediction_signature
 from ftw.replay.tables import sequence_signature

@@ -3,6 +3,10 @@
 - The sequence queue: FIFO, every item sampled exactly once, writers block
   when it is full (backpressure on actors). It must hold more than
   batch_size + 1 items or learner and writers can deadlock.
+- Or a sequence replay: uniform sampling from the newest `max_size` items,
+  each item sampled `samples_per_insert` times on average, enforced by a
+  SampleToInsertRatio rate limiter (V-trace corrects the policy lag of the
+  reuse). Writers block when they run ahead, the learner when it does.
 - Two reward-prediction tables, `rp_zero` and `rp_nonzero`: uniform sampling,
   oldest item evicted first, sampling allowed from the first item on.
 
@@ -55,6 +59,43 @@ def make_sequence_queue(name: str,
     validate_queue_size(max_size, batch_size)
   return reverb.Table.queue(name=name, max_size=int(max_size),
                             signature=signature)
+
+
+def make_sequence_replay(name: str,
+                         max_size: int,
+                         samples_per_insert: float,
+                         min_size: int,
+                         signature: Optional[Any] = None,
+                         error_buffer: Optional[float] = None) -> reverb.Table:
+  """Returns a uniform sequence replay that reuses each item on average
+  `samples_per_insert` times.
+
+  Args:
+    name: table name.
+    max_size: capacity; the oldest item is evicted first.
+    samples_per_insert: > 0, sampled items per inserted item, on average.
+    min_size: >= 1, items inserted before sampling starts.
+    signature: optional nest of tf.TensorSpec (see `sequence_signature`).
+    error_buffer: slack of the rate limiter in samples; defaults to enough
+      for a few batches either way so neither side stalls on every call.
+  """
+  if not isinstance(max_size, (int, np.integer)) or max_size < 1:
+    raise ValueError(f"max_size must be an int >= 1, got {max_size!r}")
+  if not isinstance(min_size, (int, np.integer)) or not 1 <= min_size <= max_size:
+    raise ValueError(f"min_size must be an int in [1, max_size={max_size}], "
+                     f"got {min_size!r}")
+  if not samples_per_insert > 0:
+    raise ValueError(f"samples_per_insert must be > 0, got "
+                     f"{samples_per_insert!r}")
+  if error_buffer is None:
+    error_buffer = max(4.0 * min_size * samples_per_insert, 1.0)
+  return reverb.Table(
+      name=name, sampler=reverb.selectors.Uniform(),
+      remover=reverb.selectors.Fifo(), max_size=int(max_size),
+      rate_limiter=reverb.rate_limiters.SampleToInsertRatio(
+          samples_per_insert=float(samples_per_insert),
+          min_size_to_sample=int(min_size), error_buffer=float(error_buffer)),
+      signature=signature)
 
 
 def make_reward_prediction_tables(

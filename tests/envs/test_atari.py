@@ -152,7 +152,8 @@ def test_same_seed_same_episode_with_sticky_actions():
     (dict(frame_skip=0), "frame_skip"), (dict(noop_max=-1), "noop_max"),
     (dict(max_episode_steps=0), "max_episode_steps"),
     (dict(image_size=0), "image_size"), (dict(game="NotAGame"), "game"),
-    (dict(sticky_actions=1), "sticky_actions"), (dict(seed=-3), "seed")])
+    (dict(sticky_actions=1), "sticky_actions"), (dict(seed=-3), "seed"),
+    (dict(frame_stack=0), "frame_stack")])
 def test_bad_arguments_raise(kwargs, name):
   with pytest.raises(ValueError, match=name):
     make_atari(**kwargs)
@@ -175,3 +176,41 @@ def test_make_environment_atari_names():
     assert env.ale.getEpisodeFrameNumber() == 4
   with pytest.raises(ValueError, match="name must be"):
     make_environment("atari:NotAGame", seed=0)
+
+
+def test_frame_stack_holds_the_newest_frames_oldest_first():
+  stacked = make_atari("Pong", seed=3, grayscale=True, frame_stack=4)
+  single = make_atari("Pong", seed=3, grayscale=True)
+  first = stacked.reset().observation
+  assert first.shape == (84, 84, 4) and stacked.observation_spec().shape == (
+      84, 84, 4)
+  frames = [single.reset().observation[..., 0]]
+  # The first observation repeats the first frame: no stale frames.
+  for c in range(4):
+    np.testing.assert_array_equal(first[..., c], frames[0])
+  for step in range(70):
+    action = [2, 3, 0][step % 3]
+    obs = stacked.step(action).observation
+    frames.append(single.step(action).observation[..., 0])
+    expected = [frames[max(0, len(frames) - 4 + c)] for c in range(4)]
+    for c in range(4):
+      np.testing.assert_array_equal(obs[..., c], expected[c])
+  assert not np.array_equal(obs[..., 0], obs[..., 3])  # Things moved.
+
+
+def test_grayscale_is_the_pooled_emulator_luminance():
+  env = make_atari("Pong", seed=0, noop_max=0, grayscale=True)
+  env.reset()
+  for _ in range(60):
+    env.step(0)
+  ale = env.ale
+  state = ale.cloneState()
+  ts = env.step(2)
+  ale.restoreState(state)
+  raw = []
+  for _ in range(4):
+    ale.act(ale.getMinimalActionSet()[2])
+    raw.append(ale.getScreenGrayscale())
+  pooled = np.maximum(raw[2], raw[3])
+  assert np.abs(ts.observation[..., 0] - _box_resize(pooled, 84)[..., 0]
+                ).max() <= 1.0

@@ -1,4 +1,7 @@
-"""BatchedSequenceAdder: a 3-row auto-resetting vector stream, a real LSTM.
+"""Vector adders on a 3-row auto-resetting vector stream with a real LSTM.
+
+Both `BatchedSequenceAdder` (a SequenceAdder per row) and
+`VectorSequenceAdder` (numpy windows, one append per item) run the same test.
 
 Rows end episodes at different times; each row's items must be exactly those
 a single-stream adder would write, and each item's core state must be the LSTM
@@ -9,6 +12,7 @@ import collections
 
 import dm_env
 import numpy as np
+import pytest
 import sonnet as snt
 import tensorflow as tf
 import tree
@@ -79,7 +83,12 @@ def core_inputs(pixels):
   return tf.reshape(tf.cast(pixels, tf.float32) / 10.0, [pixels.shape[0], -1])
 
 
-def test_batched_adder_routes_rows_and_keeps_core_state(make_server):
+ADDERS = [replay.BatchedSequenceAdder, replay.VectorSequenceAdder]
+
+
+@pytest.mark.parametrize("adder_class", ADDERS)
+def test_batched_adder_routes_rows_and_keeps_core_state(make_server,
+                                                        adder_class):
   obs_spec = types.OAR(tf.TensorSpec(PIXELS, tf.uint8),
                        tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32))
   core = snt.LSTM(4)
@@ -95,7 +104,7 @@ def test_batched_adder_routes_rows_and_keeps_core_state(make_server):
   env = CountingVectorEnv()
   log = collections.defaultdict(dict)  # (row, ep) -> t -> (action, logits, h)
   finished = {}  # (row, ep) -> episode length
-  adder = replay.BatchedSequenceAdder(client, N, sequence_length=T, period=P)
+  adder = adder_class(client, N, sequence_length=T, period=P)
   timestep = env.reset()
   adder.add_first(timestep)
   state = core.initial_state(N)
@@ -179,9 +188,10 @@ def test_batched_adder_routes_rows_and_keeps_core_state(make_server):
       assert got == list(range(0, steps_taken - T + 1, P))
 
 
-def test_batched_adder_rejects_wrong_batch(make_server):
+@pytest.mark.parametrize("adder_class", ADDERS)
+def test_batched_adder_rejects_wrong_batch(make_server, adder_class):
   _, client = make_server([replay.make_sequence_queue("sequence_queue", 10)])
-  adder = replay.BatchedSequenceAdder(client, N, sequence_length=T, period=P)
+  adder = adder_class(client, N, sequence_length=T, period=P)
   env = CountingVectorEnv()
   adder.add_first(env.reset())
   try:
@@ -191,4 +201,4 @@ def test_batched_adder_rejects_wrong_batch(make_server):
   finally:
     adder.close()
   with np.testing.assert_raises_regex(ValueError, "num_envs"):
-    replay.BatchedSequenceAdder(client, 0, sequence_length=T, period=P)
+    adder_class(client, 0, sequence_length=T, period=P)

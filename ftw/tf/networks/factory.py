@@ -39,6 +39,7 @@ def make_ftw_network(
     internal_rewards: Optional[InternalRewards] = None,
     pixel_control: bool = True,
     reward_prediction: bool = True,
+    normalize_inputs: bool = False,
     name: str = 'simple_ftw_network') -> FtwNetwork:
   """Builds an FtwNetwork.
 
@@ -64,6 +65,8 @@ def make_ftw_network(
     internal_rewards: Optional InternalRewards applied to the previous reward.
     pixel_control: Whether to build the pixel control head.
     reward_prediction: Whether to build the reward prediction head.
+    normalize_inputs: Whether FtwTorso standardises pixels with running
+      statistics (see FtwTorso).
     name: Name of the FtwNetwork.
 
   Returns:
@@ -78,7 +81,8 @@ def make_ftw_network(
   check_positive_int('num_actions', num_actions)
   check_positive_int('hidden_size', hidden_size)
   torso = FtwTorso(conv_filters=conv_filters,
-                   residual_filters=residual_filters, hidden_size=torso_hidden)
+                   residual_filters=residual_filters, hidden_size=torso_hidden,
+                   normalize_inputs=normalize_inputs)
   if embedding_num_actions is None:
     embedding_num_actions = num_actions
   embed = OAREmbedding(torso, embedding_num_actions, internal_rewards)

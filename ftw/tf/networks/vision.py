@@ -9,6 +9,8 @@ from typing import Callable, Sequence, Tuple
 import sonnet as snt
 import tensorflow as tf
 
+from ftw.tf.networks import normalization
+
 FilterSpec = Tuple[int, int, int]
 
 
@@ -95,6 +97,7 @@ class FtwTorso(snt.Module):
                hidden_size: int = 256,
                activation: Callable[[tf.Tensor], tf.Tensor] = tf.nn.relu,
                activate_last: bool = False,
+               normalize_inputs: bool = False,
                name: str = 'ftw_torso'):
     """Initializes the FtwTorso module.
 
@@ -107,6 +110,10 @@ class FtwTorso(snt.Module):
       activation: Activation function used between layers.
       activate_last: Whether to pass the output of the final layer through
         `activation`.
+      normalize_inputs: Whether to standardise every input element with
+        running statistics (`normalization.RunningMeanStd`, clipped to +-5)
+        after scaling; the learner updates them with
+        `update_input_statistics`.
       name: Name for the module.
 
     Raises:
@@ -138,6 +145,8 @@ class FtwTorso(snt.Module):
         ResidualBlock(c, k, s, activation, name=f'residual_{i}')
         for i, (c, k, s) in enumerate(self._residual_filters)
     ]
+    self._normalizer = (normalization.RunningMeanStd()
+                        if normalize_inputs else None)
     self._flatten_layer = snt.Flatten()
     self._linear = snt.Linear(hidden_size, name='linear')
 
@@ -145,18 +154,33 @@ class FtwTorso(snt.Module):
   def output_size(self) -> int:
     return self._hidden_size
 
-  def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
+  @property
+  def input_normalizer(self):
+    """The RunningMeanStd of the inputs, or None."""
+    return self._normalizer
+
+  def _scaled(self, inputs) -> tf.Tensor:
     inputs = tf.convert_to_tensor(inputs)
     if inputs.shape.rank != 4:
       raise ValueError(
           f'inputs must have shape [B, H, W, C], got {inputs.shape}.')
     if inputs.dtype == tf.uint8:
-      x = tf.cast(inputs, tf.float32) / 255.
-    elif inputs.dtype.is_floating:
-      x = tf.cast(inputs, tf.float32)
-    else:
-      raise ValueError(
-          f'inputs must be uint8 or float pixels, got dtype {inputs.dtype}.')
+      return tf.cast(inputs, tf.float32) / 255.
+    if inputs.dtype.is_floating:
+      return tf.cast(inputs, tf.float32)
+    raise ValueError(
+        f'inputs must be uint8 or float pixels, got dtype {inputs.dtype}.')
+
+  def update_input_statistics(self, inputs, weights=None):
+    """Merges inputs [B, H, W, C] (rows weighted by weights [B])."""
+    if self._normalizer is None:
+      raise ValueError('update_input_statistics needs normalize_inputs=True.')
+    self._normalizer.update(self._scaled(inputs), weights)
+
+  def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
+    x = self._scaled(inputs)
+    if self._normalizer is not None:
+      x = self._normalizer(x)
     for conv in self._convs:
       x = self._activation(conv(x))
     for block in self._residual_blocks:

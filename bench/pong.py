@@ -1,0 +1,191 @@
+"""Pong throughput of the FTW agents, part by part, before and after.
+
+Agents (all on Atari Pong, 16 environments per actor, T=20, B=16):
+  default   configs/atari.py: 84x84x4 grayscale stack, A3C torso, LSTM(256);
+  light-v1  what the light agent was before: 84x84 RGB, FtwTorso, LSTM(256),
+            no auxiliary losses (configs/atari_ftw.py with core=lstm);
+  full      configs/atari_ftw.py: FtwTorso + RPTH + DNC + pixel control +
+            reward prediction + KL.
+
+Parts, per vector step of 16 environments (ms) or per second:
+  env        VectorEnv.step with random actions;
+  inference  FtwActor.select_action (one batched network call);
+  insert     adder.add of that step: BatchedSequenceAdder (before: one
+             SequenceAdder and TrajectoryWriter per row) against
+             VectorSequenceAdder (now: numpy windows, one append per item);
+  learner    one update on a batch sampled from a real actor's items,
+             samples (T x B) per second, plain tf.function and with XLA.
+With `--end_to_end SECONDS`, each agent also trains in `launch.local` for
+that long and its frames/s (agent steps x 4) are printed.
+
+Usage: .venv/bin/python bench/pong.py [--steps 150] [--end_to_end 0]
+"""
+
+import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+import reverb
+import tensorflow as tf
+
+import _common
+from agents.ftw.builder import FtwBuilder
+from configs import atari
+from configs import atari_ftw
+from ftw import replay
+
+FRAME_SKIP = 4
+
+
+def agents():
+  light_v1 = atari_ftw.get_config().replace(
+      core="lstm", memory_size=None, pixel_control_cost=0.0,
+      reward_prediction_cost=0.0, kl_cost=0.0, kl_prior_cost=0.0)
+  return {"default": atari.get_config(), "light-v1": light_v1,
+          "full": atari_ftw.get_config()}
+
+
+def _time(fn, repeats):
+  start = time.perf_counter()
+  for _ in range(repeats):
+    fn()
+  return (time.perf_counter() - start) / repeats
+
+
+def actor_parts(config, steps):
+  """(env ms, inference ms, {adder: insert ms}) per 16-env vector step."""
+  builder = FtwBuilder(config)
+  env = builder.make_environment(seed=0)
+  n = config.num_envs
+  rng = np.random.default_rng(0)
+  timestep = env.reset()
+  env_ms = 1e3 * _time(lambda: env.step(rng.integers(0, 6, n)), steps)
+  network = builder.make_network()
+  actor = builder.make_actor(network)
+  observation = env.step(rng.integers(0, 6, n)).observation
+  actor.select_action(observation)  # Trace.
+  inference_ms = 1e3 * _time(lambda: actor.select_action(observation), steps)
+  # Record a real stream once, then replay it into each adder.
+  stream = []
+  timestep = env.reset()
+  actor.observe_first(timestep)
+  for _ in range(steps):
+    action = actor.select_action(timestep.observation)
+    next_timestep = env.step(action)
+    extras = {"logits": actor._last_logits.numpy(),  # pylint: disable=protected-access
+              "core_state": actor._last_state}  # pylint: disable=protected-access
+    stream.append((action, next_timestep, extras))
+    timestep = next_timestep
+  first = env.reset()
+  insert = {}
+  for name, make in (("batched", replay.BatchedSequenceAdder),
+                     ("vector", replay.VectorSequenceAdder)):
+    server = reverb.Server(builder.make_replay_tables(), port=None)
+    client = reverb.Client(f"localhost:{server.port}")
+    tables = [t.name for t in builder.make_replay_tables()]
+    del tables
+    kwargs = dict(sequence_length=config.sequence_length,
+                  period=config.sequence_period, flush_timeout_ms=1000)
+    if config.reward_prediction_cost > 0:
+      kwargs["reward_prediction_tables"] = (replay.RP_ZERO_TABLE,
+                                            replay.RP_NONZERO_TABLE)
+      if make is replay.VectorSequenceAdder:
+        kwargs["reward_prediction_zero_probability"] = (
+            config.reward_prediction_zero_probability)
+    adder = make(client, n, **kwargs)
+    adder.add_first(first)
+    start = time.perf_counter()
+    for action, next_timestep, extras in stream:
+      adder.add(action, next_timestep, extras)
+    insert[name] = 1e3 * (time.perf_counter() - start) / len(stream)
+    adder.close(timeout_ms=100)
+    server.stop()
+  env.close()
+  return env_ms, inference_ms, insert
+
+
+def learner_rates(config, repeats):
+  """{'tf.function': samples/s, 'xla': samples/s} of one update."""
+  rates = {}
+  for name, jit in (("tf.function", False), ("xla", True)):
+    c = config.replace(jit_compile=jit)
+    builder = FtwBuilder(c)
+    server = reverb.Server(builder.make_replay_tables(), port=None)
+    address = f"localhost:{server.port}"
+    network = builder.make_network()
+    actor = builder.make_actor(network, adder=builder.make_adder(
+        reverb.Client(address)))
+    env = builder.make_environment(seed=0)
+    timestep = env.reset()
+    actor.observe_first(timestep)
+    # Enough items for one batch (and the reward-prediction tables).
+    for _ in range(2 * c.sequence_length + 10):
+      action = actor.select_action(timestep.observation)
+      timestep = env.step(action)
+      actor.observe(action, timestep)
+    learner = builder.make_learner(network, address)
+    sample = next(learner._iterator)  # pylint: disable=protected-access
+    learner._iterator = iter(lambda: sample, None)  # pylint: disable=protected-access
+    learner.step()  # Trace (and compile).
+    learner.step()
+    seconds = _time(learner.step, repeats)
+    rates[name] = c.sequence_length * c.batch_size / seconds
+    server.stop()
+    env.close()
+  return rates
+
+
+def end_to_end(name, config, seconds):
+  from launch import local  # pylint: disable=g-import-not-at-top
+  logdir = tempfile.mkdtemp(prefix=f"bench_pong_{name}_")
+  config = config.replace(max_seconds=float(seconds),
+                          eval_every_seconds=1e9, log_every_seconds=1e9)
+  start = time.monotonic()
+  summary = local.train(config, logdir)
+  del start
+  return summary["actor_steps"] * FRAME_SKIP / seconds
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--steps", type=int, default=150,
+                      help="vector steps timed per actor part")
+  parser.add_argument("--learner_steps", type=int, default=10)
+  parser.add_argument("--end_to_end", type=float, default=0.0,
+                      help="seconds of launch.local per agent (0: skip)")
+  args = parser.parse_args()
+  print(_common.load_line("start"), flush=True)
+  rows, learner_rows = [], []
+  for name, config in agents().items():
+    env_ms, inference_ms, insert = actor_parts(config, args.steps)
+    rows.append([name, f"{env_ms:.2f}", f"{inference_ms:.2f}",
+                 f"{insert['batched']:.2f}", f"{insert['vector']:.2f}",
+                 f"{insert['batched'] / insert['vector']:.1f}x"])
+    rates = learner_rates(config, args.learner_steps)
+    learner_rows.append([name, f"{rates['tf.function']:.0f}",
+                         f"{rates['xla']:.0f}",
+                         f"{rates['xla'] / rates['tf.function']:.2f}x"])
+    print(f"[bench] {name} done", flush=True)
+  print("\nactor parts, ms per vector step of 16 environments")
+  print(_common.format_table(
+      ["agent", "env", "inference", "insert before", "insert now",
+       "insert speed-up"], rows))
+  print("\nlearner, samples (T x B) per second")
+  print(_common.format_table(["agent", "tf.function", "XLA", "XLA/plain"],
+                             learner_rows))
+  if args.end_to_end > 0:
+    e2e = [[name, f"{end_to_end(name, c, args.end_to_end):.0f}"]
+           for name, c in agents().items()]
+    print(f"\nend to end, launch.local, {args.end_to_end:.0f} s each, "
+          "frames/s")
+    print(_common.format_table(["agent", "frames/s"], e2e))
+  print(_common.load_line("end"), flush=True)
+
+
+if __name__ == "__main__":
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+  main()

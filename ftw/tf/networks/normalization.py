@@ -1,0 +1,115 @@
+"""Running mean / variance normalisation of inputs (e.g. pixels).
+
+Atari agents that learn fast (Sample Factory's `normalize_input`, PPO
+implementations) standardise every input element with running statistics:
+a static background becomes ~0 and what moves (a ball, a paddle) stands
+out. `RunningMeanStd` keeps those statistics in non-trainable variables, so
+they travel with the network's weights to actors and into checkpoints; only
+the learner calls `update`.
+
+Statistics are merged batch by batch with the parallel algorithm of Chan et
+al. (1979): for running (n, mean, M2) and a batch (m, mean_b, M2_b),
+
+    delta = mean_b - mean,  n' = n + m,
+    mean' = mean + delta * m / n',
+    M2'   = M2 + M2_b + delta^2 * n * m / n',  variance = M2' / n'.
+"""
+
+from typing import Optional
+
+import sonnet as snt
+import tensorflow as tf
+
+from ftw.tf.networks.argument_checks import check_real
+
+
+class RunningMeanStd(snt.Module):
+  """Per-element running mean and variance; `x -> clip((x - mean) / std)`.
+
+  Shapes: `update(x [N, *S], weights [N])` and `__call__(x [..., *S])` where S
+  is fixed by the first call (variables are created lazily). Before any
+  update the statistics are mean 0, variance 1 (inputs pass unchanged up to
+  the clip).
+  """
+
+  def __init__(self, clip: Optional[float] = 5.0, epsilon: float = 1e-5,
+               name: str = "running_mean_std"):
+    """Creates the module.
+
+    Args:
+      clip: normalised values are clipped to [-clip, clip]; None: no clip.
+      epsilon: > 0, added to the variance before the square root.
+      name: module name.
+    """
+    super().__init__(name=name)
+    if clip is not None:
+      check_real("clip", clip, 0.0, allow_equal=False)
+    check_real("epsilon", epsilon, 0.0, allow_equal=False)
+    self._clip = clip
+    self._epsilon = epsilon
+    self._count = None
+    self._mean = None
+    self._m2 = None
+    self._shape = None
+
+  def _create(self, shape: tf.TensorShape):
+    if self._mean is not None:
+      return
+    if not shape.is_fully_defined():
+      raise ValueError(f"element shape must be fully defined, got {shape}")
+    self._shape = shape
+    with self.name_scope:
+      self._count = tf.Variable(0.0, trainable=False, name="count")
+      self._mean = tf.Variable(tf.zeros(shape), trainable=False, name="mean")
+      self._m2 = tf.Variable(tf.zeros(shape), trainable=False, name="m2")
+
+  def _element_shape(self, x: tf.Tensor, leading: int) -> tf.TensorShape:
+    if self._shape is None:
+      return x.shape[leading:]
+    if x.shape[x.shape.rank - self._shape.rank:] != self._shape:
+      raise ValueError(f"inputs must end with the element shape "
+                       f"{self._shape}, got {x.shape}")
+    return self._shape
+
+  @property
+  def mean(self) -> tf.Tensor:
+    return self._mean
+
+  @property
+  def variance(self) -> tf.Tensor:
+    return self._m2 / tf.maximum(self._count, 1.0) + tf.cast(
+        tf.equal(self._count, 0.0), tf.float32)
+
+  @property
+  def count(self) -> tf.Tensor:
+    return self._count
+
+  def update(self, x: tf.Tensor, weights: Optional[tf.Tensor] = None):
+    """Merges the batch x [N, *S] (rows weighted by weights [N] in {0, 1})."""
+    x = tf.cast(tf.convert_to_tensor(x), tf.float32)
+    if x.shape.rank is None or x.shape.rank < 1:
+      raise ValueError(f"x must have shape [N, ...], got {x.shape}")
+    self._create(self._element_shape(x, 1))
+    if weights is None:
+      weights = tf.ones(tf.shape(x)[:1], tf.float32)
+    weights = tf.cast(tf.reshape(weights, [-1]), tf.float32)
+    w = tf.reshape(weights, [-1] + [1] * self._shape.rank)
+    m = tf.reduce_sum(weights)
+    safe_m = tf.maximum(m, 1.0)
+    batch_mean = tf.reduce_sum(w * x, axis=0) / safe_m
+    batch_m2 = tf.reduce_sum(w * tf.square(x - batch_mean), axis=0)
+    n = self._count
+    total = n + m
+    delta = batch_mean - self._mean
+    frac = tf.where(total > 0, m / tf.maximum(total, 1.0), 0.0)
+    self._mean.assign_add(delta * frac)
+    self._m2.assign_add(batch_m2 + tf.square(delta) * n * frac)
+    self._count.assign(total)
+
+  def __call__(self, x: tf.Tensor) -> tf.Tensor:
+    x = tf.cast(tf.convert_to_tensor(x), tf.float32)
+    self._create(self._element_shape(x, 1))
+    y = (x - self._mean) * tf.math.rsqrt(self.variance + self._epsilon)
+    if self._clip is not None:
+      y = tf.clip_by_value(y, -self._clip, self._clip)
+    return y

@@ -1,0 +1,115 @@
+"""The agent's policy/value loss against hand-computed values.
+
+A batch of T=4 steps, B=2 sequences: sequence 0 ends its episode at step 1
+(discount 0 there, the final observation at step 2, padding at step 3 with
+mask 0); sequence 1 runs through. The policy is uniform over 2 actions, so
+log pi(a) = log(1/2) for every action and the behaviour equals the target
+(rho = 1): V-trace with lambda 1 is then the discounted return bootstrapped
+from the last value, which is written out by hand below.
+"""
+
+import collections
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from agents.ftw import losses
+from agents.ftw.config import FtwConfig
+from ftw.tf.networks.normalization import RunningMeanStd
+
+Outputs = collections.namedtuple("Outputs", "policy_logits value")
+GAMMA = 0.9
+LOG_HALF = np.log(0.5)
+
+REWARD = np.array([[1.0, 0.0], [2.0, 1.0], [0.0, 0.0], [0.0, 3.0]],
+                  np.float32)
+DISCOUNT = np.array([[1.0, 1.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]],
+                    np.float32)
+MASK = np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [0.0, 1.0]], np.float32)
+VALUE = np.array([[0.5, 1.0], [0.25, 2.0], [7.0, 3.0], [9.0, 4.0]],
+                 np.float32)
+
+# Targets of the trained steps t = 0..2 (step 3 only bootstraps):
+# sequence 0: v_1 = r_1 = 2 (terminal), v_0 = 1 + 0.9 * 2 = 2.8; t = 2 is
+# the final observation (mask 0, not trained).
+# sequence 1: v_2 = 0 + 0.9 * 4 = 3.6, v_1 = 1 + 0.9 * 3.6 = 4.24,
+# v_0 = 0 + 0.9 * 4.24 = 3.816.
+VS = np.array([[2.8, 3.816], [2.0, 4.24], [0.0, 3.6]], np.float32)
+TRAINED = MASK[:-1]
+
+
+def _seq():
+  return losses.Sequence(
+      observation=None, action=tf.zeros([4, 2], tf.int32),
+      reward=tf.constant(REWARD), discount=tf.constant(DISCOUNT),
+      behaviour_logits=tf.zeros([4, 2, 2]), mask=tf.constant(MASK))
+
+
+def _outputs(value=VALUE):
+  return Outputs(policy_logits=tf.zeros([4, 2, 2]), value=tf.constant(value))
+
+
+def _config(**kwargs):
+  return FtwConfig(discount=GAMMA, baseline_cost=0.5, entropy_cost=0.01,
+                   **kwargs)
+
+
+def _masked_mean(x):
+  return (x * TRAINED).sum() / TRAINED.sum()
+
+
+@pytest.mark.parametrize("loss", ["vtrace", "a2c"])
+def test_targets_masking_and_bootstrap_at_episode_ends(loss):
+  # A2C with n >= T is the same discounted return bootstrapped from V(x_3).
+  terms, stats = losses.policy_value_loss(_config(loss=loss, n_steps=10),
+                                          _seq(), _outputs())
+  advantages = VS - VALUE[:-1]
+  np.testing.assert_allclose(terms["baseline_loss"].numpy(),
+                             0.5 * _masked_mean(0.5 * advantages ** 2),
+                             rtol=1e-5)
+  np.testing.assert_allclose(terms["policy_loss"].numpy(),
+                             _masked_mean(-LOG_HALF * advantages), rtol=1e-5)
+  np.testing.assert_allclose(terms["entropy_loss"].numpy(),
+                             0.01 * -np.log(2.0), rtol=1e-5)
+  np.testing.assert_allclose(stats["entropy"].numpy(), np.log(2.0),
+                             rtol=1e-5)
+  np.testing.assert_allclose(stats["value_target_mean"].numpy(),
+                             _masked_mean(VS), rtol=1e-5)
+
+
+def test_normalized_advantages_are_standardised_over_trained_steps():
+  terms, stats = losses.policy_value_loss(
+      _config(normalize_advantages=True), _seq(), _outputs())
+  advantages = (VS - VALUE[:-1])[TRAINED > 0]
+  standard = (advantages - advantages.mean()) / (advantages.std() + 1e-6)
+  np.testing.assert_allclose(terms["policy_loss"].numpy(),
+                             (-LOG_HALF * standard).mean(), rtol=1e-4,
+                             atol=1e-6)
+  np.testing.assert_allclose(stats["advantage_std"].numpy(),
+                             advantages.std(), rtol=1e-5)
+  # The value loss is unchanged by it.
+  plain, _ = losses.policy_value_loss(_config(), _seq(), _outputs())
+  np.testing.assert_allclose(terms["baseline_loss"].numpy(),
+                             plain["baseline_loss"].numpy(), rtol=1e-6)
+
+
+def test_return_normalizer_scales_values_and_targets():
+  normalizer = RunningMeanStd(clip=None)
+  normalizer.update(np.array([1.0, 3.0], np.float32))  # mean 2, variance 1.
+  head = np.array([[0.5, 1.0], [0.25, 2.0], [7.0, 3.0], [9.0, 4.0]],
+                  np.float32)
+  terms, _ = losses.policy_value_loss(_config(), _seq(), _outputs(head),
+                                      return_normalizer=normalizer)
+  # Returns use V = 2 + 1 * head: sequence 0 never bootstraps; sequence 1
+  # bootstraps from V(x_3) = 6 instead of 4, i.e. 2 * 0.9^k more k steps back.
+  vs = np.array([[2.8, 3.816 + 2 * 0.729], [2.0, 4.24 + 2 * 0.81],
+                 [0.0, 3.6 + 2 * 0.9]])
+  trained = vs[TRAINED > 0]
+  merged = np.concatenate([[1.0, 3.0], trained])
+  np.testing.assert_allclose(normalizer.mean.numpy(), merged.mean(),
+                             rtol=1e-5)
+  normalized = (vs - merged.mean()) / np.sqrt(merged.var() + 1e-8)
+  np.testing.assert_allclose(
+      terms["baseline_loss"].numpy(),
+      0.5 * _masked_mean(0.5 * (normalized - head[:-1]) ** 2), rtol=1e-4)
