@@ -8,8 +8,10 @@ What it uses, and why (measured on a 2-core machine, see the README):
   background becomes ~0, the ball and paddles stand out).
 - A small network: A3C's torso (16x8x8/4, 32x4x4/2 convolutions, 256 units)
   and an LSTM(256) core; no memory, no auxiliary losses.
-- V-trace with lambda 0.95 and advantages standardised per batch; Adam
-  (epsilon 1e-5), gradients clipped to a global norm of 0.5.
+- V-trace with lambda 0.95, advantages standardised per batch, values
+  learned on returns standardised by running statistics; Adam (epsilon
+  1e-5), gradients clipped to a global norm of 0.5; the update compiled
+  with XLA.
 `configs/atari_ftw.py` is the full FTW agent on the same game.
 """
 
@@ -35,6 +37,8 @@ def get_config() -> FtwConfig:
       sequence_length=20,
       vtrace_lambda=0.95,
       normalize_advantages=True,
+      normalize_returns=True,
+      jit_compile=True,
       optimizer="adam",
       learning_rate=4e-4,
       adam_epsilon=1e-5,

@@ -157,8 +157,8 @@ def reward_prediction_term(config, logits, rewards) -> tf.Tensor:
 
 def rpth_kl_terms(config, core_output, mask) -> Dict[str, tf.Tensor]:
   """KL(posterior || each prior) and KL(each prior || N(0, I))."""
-  params = core_output.distribution_params
-  posterior, priors = params[0], params[1:]
+  params = core_output.distribution_params  # Slow to fast: posterior last.
+  posterior, priors = params[-1], params[:-1]
   kl = tf.zeros_like(mask)
   prior_kl = tf.zeros_like(mask)
   for prior in priors:

@@ -20,17 +20,24 @@ from ftw.tf.networks.policy_value import PolicyValueHead
 class FtwOutput(NamedTuple):
   """Outputs of FtwNetwork; leading dims [B] per step or [T, B] unrolled.
 
+  It unpacks as the seed API documents `unroll`'s output,
+  `(logits, value, (z, [(loc, scale), ...]))` for an RPTH core:
+
   policy_logits: [..., num_actions] logits of the policy.
   value: [...] state value estimate.
-  features: [..., F] core features fed to the heads (RPTH's z, or the core
-    output tensor).
   core_output: the core's full output (e.g. RPTHOutput(z, distribution_params)
     with the prior/posterior parameters needed for the RPTH KL loss).
+
+  `features` (a property, not a field) is the [..., F] tensor fed to the heads:
+  RPTH's z, or the core output itself.
   """
   policy_logits: tf.Tensor
   value: tf.Tensor
-  features: tf.Tensor
   core_output: Any
+
+  @property
+  def features(self) -> tf.Tensor:
+    return auxiliary.core_features(self.core_output)
 
 
 class FtwNetwork(snt.RNNCore):
@@ -108,9 +115,8 @@ class FtwNetwork(snt.RNNCore):
     """One step: OAR [B, ...] -> (FtwOutput with [B, ...] fields, new state)."""
     embedding = self._embed(inputs)
     core_output, state = self._core(embedding, prev_state)
-    features = auxiliary.core_features(core_output)
-    policy_logits, value = self._head(features)
-    return FtwOutput(policy_logits, value, features, core_output), state
+    policy_logits, value = self._head(auxiliary.core_features(core_output))
+    return FtwOutput(policy_logits, value, core_output), state
 
   def select_action(self, inputs: types.OAR, state, greedy: bool = False):
     """Picks actions for one step.
@@ -131,7 +137,8 @@ class FtwNetwork(snt.RNNCore):
       actions = tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0]
     return actions, logits, state
 
-  def unroll(self, inputs: types.OAR, state) -> Tuple[FtwOutput, Any]:
+  def unroll(self, inputs: types.OAR, states=None, *, state=None
+             ) -> Tuple[FtwOutput, Any]:
     """Efficient unroll over a sequence.
 
     The embedding and heads run once over all T * B inputs (snt.BatchApply);
@@ -139,17 +146,22 @@ class FtwNetwork(snt.RNNCore):
 
     Args:
       inputs: OAR with time-major [T, B, ...] leaves.
-      state: Core state at the first step (batch size B).
+      states: Core state at the first step (batch size B), the seed API's
+        keyword; `state=` is accepted too.
 
     Returns:
       (FtwOutput with [T, B, ...] fields, core state after the last step).
     """
+    if (states is None) == (state is None):
+      raise ValueError('unroll needs the initial core state, as `states` '
+                       '(or `state`), exactly once.')
+    states = states if states is not None else state
     embeddings = snt.BatchApply(self._embed)(inputs)  # [T, B, D]
     core_outputs, final_state = snt.dynamic_unroll(self._core, embeddings,
-                                                   state)
+                                                   states)
     features = auxiliary.core_features(core_outputs)  # [T, B, F]
     policy_logits, value = snt.BatchApply(self._head)(features)
-    return FtwOutput(policy_logits, value, features, core_outputs), final_state
+    return FtwOutput(policy_logits, value, core_outputs), final_state
 
   def pixel_control_values(self, features: tf.Tensor) -> tf.Tensor:
     """Pixel control Q-values from core features.

@@ -50,9 +50,11 @@ class RPTHState(NamedTuple):
 
 
 class RPTHOutput(NamedTuple):
-  """z: [B, N] posterior sample; distribution_params: (posterior, prior_1,
-  ..., prior_K) as `LocScaleDistributionParameters`, priors in period
-  order."""
+  """z: [B, N] posterior sample; distribution_params: (prior_1, ...,
+  prior_K, posterior) as `LocScaleDistributionParameters`: the cores from
+  the slowest to the fastest, so the posterior (the fast core's) comes
+  last, as in the original FTW library. KL(posterior || prior_k) is
+  KL(params[-1] || params[k])."""
   z: tf.Tensor
   distribution_params: Tuple[LocScaleDistributionParameters, ...]
 
@@ -246,7 +248,7 @@ class RPTH(snt.RNNCore):
 
     eps = self._noise.normal(tf.shape(posterior.loc), dtype=posterior.loc.dtype)
     z = posterior.loc + posterior.scale * eps
-    output = RPTHOutput(z=z, distribution_params=(posterior, *priors))
+    output = RPTHOutput(z=z, distribution_params=(*priors, posterior))
     state = RPTHState(z=z, core_state=(*slow_states, fast_state),
                       step=prev_state.step + 1)
     return output, state

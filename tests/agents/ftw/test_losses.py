@@ -113,3 +113,28 @@ def test_return_normalizer_scales_values_and_targets():
   np.testing.assert_allclose(
       terms["baseline_loss"].numpy(),
       0.5 * _masked_mean(0.5 * (normalized - head[:-1]) ** 2), rtol=1e-4)
+
+
+def test_rpth_kl_terms_take_the_posterior_last():
+  from ftw.tf.networks.rpth import RPTHOutput  # pylint: disable=g-import-not-at-top
+  from ftw.tf.networks.variational import LocScaleDistributionParameters as P  # pylint: disable=g-import-not-at-top
+  prior_loc, prior_scale = np.float32(1.0), np.float32(2.0)
+  post_loc, post_scale = np.float32(0.0), np.float32(0.5)
+  full = lambda v: tf.fill([2, 1, 3], v)  # [T, B, N]
+  output = RPTHOutput(
+      z=full(0.0), distribution_params=(
+          P(full(prior_loc), full(prior_scale)),
+          P(full(post_loc), full(post_scale))))
+  mask = tf.constant([[1.0], [0.0]])
+  terms = losses.rpth_kl_terms(_config(kl_cost=1.0, kl_prior_cost=1.0),
+                               output, mask)
+
+  def kl(m1, s1, m2, s2):  # KL(N(m1, s1^2) || N(m2, s2^2)) per dimension.
+    return np.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - 0.5
+
+  np.testing.assert_allclose(
+      terms["kl_loss"].numpy(), 3 * kl(post_loc, post_scale, prior_loc,
+                                       prior_scale), rtol=1e-5)
+  np.testing.assert_allclose(
+      terms["kl_prior_loss"].numpy(), 3 * kl(prior_loc, prior_scale, 0.0,
+                                             1.0), rtol=1e-5)

@@ -184,3 +184,23 @@ def test_factory_variants_and_errors():
     make_ftw_network(A, core='gru')
   with pytest.raises(ValueError, match='memory_size'):
     make_ftw_network(A, **{**SMALL, 'memory_size': 0})
+
+
+def test_unroll_follows_the_seed_api():
+  """`unroll(inputs, states)` unpacks as ((logits, value, (z, [(loc, scale),
+  ...])), state), as ../shared/reference/ftw-networks-api.txt documents."""
+  net = make_ftw_network(A, **SMALL)
+  inputs = _inputs(3, 2)
+  (logits, value, (z, params)), state = net.unroll(
+      inputs, states=net.initial_state(2))
+  assert logits.shape == (3, 2, A) and value.shape == (3, 2)
+  assert z.shape == (3, 2, 6)
+  for loc, scale in params:
+    assert loc.shape == (3, 2, 6) and scale.shape == (3, 2, 6)
+  assert isinstance(state, type(net.initial_state(2)))
+  # The old keyword still works; passing none or both is an error.
+  net.unroll(inputs, state=net.initial_state(2))
+  with pytest.raises(ValueError, match="states"):
+    net.unroll(inputs)
+  with pytest.raises(ValueError, match="states"):
+    net.unroll(inputs, net.initial_state(2), state=net.initial_state(2))

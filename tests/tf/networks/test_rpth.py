@@ -62,7 +62,7 @@ def test_output_and_state_structure():
   output, new_state = rpth(tf.random.normal([BATCH, FEATURES]), state)
   assert isinstance(output, RPTHOutput)
   assert output.z.shape == (BATCH, DIMS)
-  assert len(output.distribution_params) == 3  # posterior, 2 priors
+  assert len(output.distribution_params) == 3  # 2 priors, then posterior
   for params in output.distribution_params:
     assert isinstance(params, LocScaleDistributionParameters)
     assert params.loc.shape == (BATCH, DIMS)
@@ -76,7 +76,7 @@ def test_output_and_state_structure():
   assert isinstance(new_state.core_state[2], snt.LSTMState)
   # Each prior is the output its slow core keeps in its state.
   for k in range(2):
-    _assert_nests_close(output.distribution_params[k + 1],
+    _assert_nests_close(output.distribution_params[k],
                         new_state.core_state[k].output)
   assert rpth.periods == (4, 2)
   np.testing.assert_array_equal(rpth.initial_state(3).step.numpy(), [0] * 3)
@@ -100,8 +100,8 @@ def test_priors_update_periodically_and_steps_count():
     output, state = rpth(x, state)
     outputs.append(output)
     np.testing.assert_array_equal(state.step.numpy(), [t + 1] * BATCH)
-  priors = [o.distribution_params[1] for o in outputs]
-  posteriors = [o.distribution_params[0] for o in outputs]
+  priors = [o.distribution_params[0] for o in outputs]
+  posteriors = [o.distribution_params[-1] for o in outputs]
   assert _nests_equal(priors[1], priors[0])
   assert _nests_equal(priors[2], priors[0])
   assert not np.allclose(priors[3].loc.numpy(), priors[2].loc.numpy())
@@ -117,7 +117,7 @@ def test_z_is_reparameterised_posterior_sample():
   output, _ = rpth(tf.random.normal([BATCH, FEATURES]),
                    rpth.initial_state(BATCH))
   eps = tf.random.Generator.from_seed(7).normal([BATCH, DIMS]).numpy()
-  posterior = output.distribution_params[0]
+  posterior = output.distribution_params[-1]  # The fast core's, last.
   np.testing.assert_allclose(
       output.z.numpy(), posterior.loc.numpy() + posterior.scale.numpy() * eps,
       rtol=1e-6)
@@ -148,7 +148,7 @@ def _posterior_only_grads(rpth, steps=4):
   inputs = tf.random.normal([steps, BATCH, FEATURES], seed=1)
   with tf.GradientTape() as tape:
     output, _ = snt.static_unroll(rpth, inputs, rpth.initial_state(BATCH))
-    posterior = output.distribution_params[0]
+    posterior = output.distribution_params[-1]
     loss = (tf.reduce_sum(output.z) + tf.reduce_sum(posterior.loc ** 2)
             + tf.reduce_sum(posterior.scale))
   grads = tape.gradient(loss, rpth.trainable_variables)
@@ -194,7 +194,7 @@ def test_gradient_scale_multiplies_one_step_gradient():
   def slow_grads():
     with tf.GradientTape() as tape:
       output, _ = rpth(x, rpth.initial_state(BATCH))
-      loss = tf.reduce_sum(output.distribution_params[0].loc ** 2)
+      loss = tf.reduce_sum(output.distribution_params[-1].loc ** 2)
     variables = rpth.slow_cores[0].trainable_variables
     return [g.numpy() for g in tape.gradient(loss, variables)]
 
@@ -243,7 +243,7 @@ def test_distributions_helper():
                             (True, tfd.Independent)]:
     rpth = _rpth(use_tfd_independent=independent)
     output, _ = rpth(tf.ones([BATCH, FEATURES]), rpth.initial_state(BATCH))
-    posterior, prior = rpth.distributions(output.distribution_params)
+    prior, posterior = rpth.distributions(output.distribution_params)
     assert isinstance(posterior, kind) and isinstance(prior, kind)
     assert posterior.event_shape == (DIMS,)
     kl = tfd.kl_divergence(posterior, prior)
@@ -309,7 +309,7 @@ def test_shared_memory_is_one_module_passed_between_cores():
   out1, state1 = rpth(x[0], state0)
   slow_access = state1.core_state[0].core_state.access_state
   assert np.any(slow_access.memory.numpy() != 0)
-  prior = out1.distribution_params[1]
+  prior = out1.distribution_params[0]
   fast_inputs = tf.concat([x[0], prior.loc, prior.scale], axis=-1)
   _, fast_state = rpth.fast_core(
       fast_inputs, state0.core_state[1]._replace(access_state=slow_access))
