@@ -89,7 +89,9 @@ class RNNPixelControlNetwork(snt.RNNCore):
   `embed` and `core` may be shared with the agent's main network. If the core
   outputs a namedtuple with a `z` field (RPTH), `z` feeds the pixel control head.
 
-  Shapes: __call__: inputs [B, ...] -> ([B, 20, 20, num_actions], new state);
+  Shapes: __call__: inputs [B, ...] -> Q-values [B, 20, 20, num_actions]
+  (the original FTW library's contract: the Q-values alone);
+  step: inputs [B, ...] -> (Q-values, new state), for stepping through time;
   unroll: inputs [T, B, ...] -> [T, B, 20, 20, num_actions].
   """
 
@@ -126,10 +128,16 @@ class RNNPixelControlNetwork(snt.RNNCore):
   def initial_state(self, batch_size: int, **kwargs):
     return self._core.initial_state(batch_size, **kwargs)
 
-  def __call__(self, inputs: Union[tf.Tensor, types.OAR], prev_state):
+  def step(self, inputs: Union[tf.Tensor, types.OAR], prev_state):
+    """One step: (Q-values [B, 20, 20, num_actions], new core state)."""
     embedding = self._embed(inputs)
     core_output, state = self._core(embedding, prev_state)
     return self._pixel_control(core_features(core_output)), state
+
+  def __call__(self, inputs: Union[tf.Tensor, types.OAR], prev_state):
+    """Q-values [B, 20, 20, num_actions] of one step (`step` keeps the
+    state too)."""
+    return self.step(inputs, prev_state)[0]
 
   def unroll(self, inputs: Union[tf.Tensor, types.OAR], state) -> tf.Tensor:
     """Unrolls over a sequence of observations.

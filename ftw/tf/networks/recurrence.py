@@ -4,6 +4,7 @@ One import path for the cores and their state/output namedtuples:
   - `VariationalUnit`, `PeriodicVariationalUnit`, `PeriodicRNNState`
     (ftw.tf.networks.variational),
   - `RPTH`, `RPTHState`, `RPTHOutput` (ftw.tf.networks.rpth),
+  - `RPTHZWrapper` (ftw.tf.networks.rpth_z_wrapper), an RPTH that outputs z,
   - `DNCWrapper`, `DNCState` (ftw.tf.networks.dnc_wrapper),
   - `LocScaleDistributionParameters` (ftw.tf.networks.distributional).
 """
@@ -14,6 +15,7 @@ from ftw.tf.networks.dnc_wrapper import DNCWrapper
 from ftw.tf.networks.rpth import RPTH
 from ftw.tf.networks.rpth import RPTHOutput
 from ftw.tf.networks.rpth import RPTHState
+from ftw.tf.networks.rpth_z_wrapper import RPTHZWrapper
 from ftw.tf.networks.variational import PeriodicRNNState
 from ftw.tf.networks.variational import PeriodicVariationalUnit
 from ftw.tf.networks.variational import VariationalUnit
@@ -27,5 +29,6 @@ __all__ = (
     'RPTH',
     'RPTHOutput',
     'RPTHState',
+    'RPTHZWrapper',
     'VariationalUnit',
 )

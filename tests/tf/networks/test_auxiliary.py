@@ -88,7 +88,11 @@ def test_rnn_pixel_control_unroll_equals_stepping_with_tensor_inputs():
   assert q.shape == (t, b, 20, 20, 3)
   state = net.initial_state(b)
   for i in range(t):
-    q_i, state = net(frames[i], state)
+    # __call__ gives the Q-values alone (the original library's contract).
+    q_call = net(frames[i], state)
+    assert isinstance(q_call, tf.Tensor)
+    q_i, state = net.step(frames[i], state)
+    np.testing.assert_allclose(q_call, q_i, atol=1e-6)
     np.testing.assert_allclose(q[i], q_i, atol=1e-5)
 
 
@@ -107,7 +111,7 @@ def test_rnn_pixel_control_with_oar_inputs_and_rpth_core_uses_z():
   core.reset_noise_seed(7)
   state = net.initial_state(b)
   for i in range(t):
-    q_i, state = net(OAR(*(x[i] for x in inputs)), state)
+    q_i, state = net.step(OAR(*(x[i] for x in inputs)), state)
     np.testing.assert_allclose(q[i], q_i, atol=1e-5)
 
 

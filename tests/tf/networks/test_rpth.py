@@ -347,3 +347,25 @@ def test_shared_memory_gradients_reach_every_variable():
   assert len(variables) == 2 * 9 + 20  # 2 cores (LSTM, projection, head)
   for variable, grad in zip(variables, tape.gradient(loss, variables)):
     assert grad is not None and np.any(grad.numpy() != 0), variable.name
+
+
+def test_z_wrapper_outputs_z_and_shares_state_and_variables():
+  from ftw.tf.networks.auxiliary import RNNPixelControlNetwork  # pylint: disable=g-import-not-at-top
+  from ftw.tf.networks.recurrence import RPTHZWrapper  # pylint: disable=g-import-not-at-top
+  rpth = _rpth()
+  wrapper = RPTHZWrapper(rpth)
+  x = tf.random.normal([BATCH, FEATURES])
+  rpth.reset_noise_seed(3)
+  output, state = rpth(x, rpth.initial_state(BATCH))
+  rpth.reset_noise_seed(3)
+  z, wrapped_state = wrapper(x, wrapper.initial_state(BATCH))
+  np.testing.assert_allclose(z.numpy(), output.z.numpy())
+  _assert_nests_close(wrapped_state, state)
+  assert {v.ref() for v in wrapper.trainable_variables} == {
+      v.ref() for v in rpth.trainable_variables}
+  # It feeds an RNN head that expects a tensor-output core.
+  head = RNNPixelControlNetwork(snt.Linear(FEATURES), wrapper, num_actions=2)
+  q = head.unroll(tf.random.normal([3, BATCH, 5]), head.initial_state(BATCH))
+  assert q.shape == (3, BATCH, 20, 20, 2)
+  with pytest.raises(ValueError, match="rpth"):
+    RPTHZWrapper(snt.LSTM(3))

@@ -120,6 +120,7 @@ class MemoryAccess(snt.RNNCore):
 
   def interface(self, inputs: tf.Tensor) -> MemoryInterface:
     """Maps [B, D] inputs to the `MemoryInterface` controls."""
+    inputs = addressing.check_rank(inputs, 2, 'inputs', '[batch, features]')
     if inputs.shape.rank != 2:
       raise ValueError(
           f'inputs must have shape [batch, features], got {inputs.shape}.')
@@ -149,6 +150,8 @@ class MemoryAccess(snt.RNNCore):
     if not isinstance(prev_state, AccessState):
       raise ValueError(
           f'prev_state must be an AccessState, got {type(prev_state)}.')
+    prev_state = tf.nest.map_structure(addressing.as_tensor, prev_state)
+    interface = tf.nest.map_structure(addressing.as_tensor, interface)
     usage = self._freeness(
         write_weights=prev_state.write_weights,
         free_gate=interface.free_gate,

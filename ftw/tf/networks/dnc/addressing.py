@@ -26,10 +26,20 @@ TemporalLinkageState = collections.namedtuple(
     'TemporalLinkageState', ('link', 'precedence_weights'))
 
 
-def check_rank(x: tf.Tensor, rank: int, name: str, shape: str) -> None:
-  """Raises a ValueError naming `name` if `x` has a known rank != `rank`."""
+def as_tensor(x) -> tf.Tensor:
+  """Array-likes (numpy arrays, lists) as float32 tensors; tensors unchanged."""
+  if isinstance(x, (tf.Tensor, tf.Variable)):
+    return x
+  x = tf.convert_to_tensor(x)
+  return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
+
+
+def check_rank(x, rank: int, name: str, shape: str) -> tf.Tensor:
+  """`as_tensor(x)`; a ValueError naming `name` if its rank is not `rank`."""
+  x = as_tensor(x)
   if x.shape.rank is not None and x.shape.rank != rank:
     raise ValueError(f'{name} must have shape {shape}, got {x.shape}.')
+  return x
 
 
 def _row_norms(x: tf.Tensor) -> tf.Tensor:
@@ -74,9 +84,9 @@ class CosineWeights(snt.Module):
     Returns:
       [B, H, N] weights; each row sums to one.
     """
-    check_rank(memory, 3, 'memory', '[B, N, W]')
-    check_rank(keys, 3, 'keys', '[B, H, W]')
-    check_rank(strengths, 2, 'strengths', '[B, H]')
+    memory = check_rank(memory, 3, 'memory', '[B, N, W]')
+    keys = check_rank(keys, 3, 'keys', '[B, H, W]')
+    strengths = check_rank(strengths, 2, 'strengths', '[B, H]')
     dot = tf.matmul(keys, memory, adjoint_b=True)  # [B, H, N]
     norms = tf.matmul(_row_norms(keys), _row_norms(memory), adjoint_b=True)
     similarity = dot / (norms + EPSILON)
@@ -109,8 +119,13 @@ class TemporalLinkage(snt.Module):
     Returns:
       The new `TemporalLinkageState`; the link diagonal is zero.
     """
-    check_rank(write_weights, 3, 'write_weights', '[B, num_writes, N]')
-    prev_link, prev_precedence = prev_state
+    write_weights = check_rank(write_weights, 3, 'write_weights',
+                               '[B, num_writes, N]')
+    prev_link = check_rank(prev_state[0], 4, 'prev_state.link',
+                           '[B, num_writes, N, N]')
+    prev_precedence = check_rank(prev_state[1], 3,
+                                 'prev_state.precedence_weights',
+                                 '[B, num_writes, N]')
     w_i = tf.expand_dims(write_weights, 3)  # [B, num_writes, N, 1]
     w_j = tf.expand_dims(write_weights, 2)  # [B, num_writes, 1, N]
     link = ((1 - w_i - w_j) * prev_link
@@ -134,8 +149,9 @@ class TemporalLinkage(snt.Module):
     Returns:
       [B, R, num_writes, N] weights, one per (read head, write head) pair.
     """
-    check_rank(link, 4, 'link', '[B, num_writes, N, N]')
-    check_rank(prev_read_weights, 3, 'prev_read_weights', '[B, R, N]')
+    link = check_rank(link, 4, 'link', '[B, num_writes, N, N]')
+    prev_read_weights = check_rank(prev_read_weights, 3, 'prev_read_weights',
+                                   '[B, R, N]')
     # forward: out[b, k, r, i] = sum_j L[b, k, i, j] w[b, r, j]
     # backward: out[b, k, r, i] = sum_j L[b, k, j, i] w[b, r, j]
     pattern = 'bkij,brj->brki' if forward else 'bkji,brj->brki'
@@ -173,10 +189,11 @@ class Freeness(snt.Module):
     Returns:
       [B, N] usage.
     """
-    check_rank(write_weights, 3, 'write_weights', '[B, num_writes, N]')
-    check_rank(free_gate, 2, 'free_gate', '[B, R]')
-    check_rank(read_weights, 3, 'read_weights', '[B, R, N]')
-    check_rank(prev_usage, 2, 'prev_usage', '[B, N]')
+    write_weights = check_rank(write_weights, 3, 'write_weights',
+                               '[B, num_writes, N]')
+    free_gate = check_rank(free_gate, 2, 'free_gate', '[B, R]')
+    read_weights = check_rank(read_weights, 3, 'read_weights', '[B, R, N]')
+    prev_usage = check_rank(prev_usage, 2, 'prev_usage', '[B, N]')
     write_weights = tf.stop_gradient(write_weights)
     written = 1 - tf.reduce_prod(1 - write_weights, axis=1)
     usage = prev_usage + (1 - prev_usage) * written
@@ -200,8 +217,8 @@ class Freeness(snt.Module):
     Returns:
       [B, num_writes, N] allocation weights (not scaled by the gates).
     """
-    check_rank(usage, 2, 'usage', '[B, N]')
-    check_rank(write_gates, 2, 'write_gates', '[B, num_writes]')
+    usage = check_rank(usage, 2, 'usage', '[B, N]')
+    write_gates = check_rank(write_gates, 2, 'write_gates', '[B, num_writes]')
     check_positive_int('num_writes', num_writes)
     allocations = []
     for k in range(num_writes):
