@@ -83,7 +83,6 @@ class FtwLearner(core.Learner):
     self.optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
     self._step_fn = tf.function(self._step, jit_compile=config.jit_compile)
     self._rate = counting.StepsPerSecond()
-    self._device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 
   @property
   def network(self):
@@ -169,8 +168,22 @@ class FtwLearner(core.Learner):
       objects["return_normalizer"] = self._return_normalizer
     return objects
 
+  # Variable groups an actor can ask for: the policy is the whole network
+  # (actors also need the input statistics, which are not trainable).
+  VARIABLE_GROUPS = ("policy", "network")
+
   def get_variables(self, names: Sequence[str]) -> List[List[np.ndarray]]:
-    return [[v.numpy() for v in self._network.variables] for _ in names]
+    """Values of each named group's variables (Acme's VariableSource).
+
+    Raises:
+      ValueError: for a name not in `VARIABLE_GROUPS`.
+    """
+    unknown = [n for n in names if n not in self.VARIABLE_GROUPS]
+    if unknown:
+      raise ValueError(f"unknown variable group(s) {unknown}; this learner "
+                       f"serves {self.VARIABLE_GROUPS}")
+    values = [v.numpy() for v in self._network.variables]
+    return [values for _ in names]
 
   def save(self) -> Dict[str, Any]:
     return {"counter": self._counter.save()}

@@ -192,11 +192,14 @@ class RewardPrediction(snt.Module):
 
 
 class RewardPredictionNetwork(snt.Module):
-  """Reward prediction logits from a stack of k consecutive frames.
+  """Reward prediction logits from observations.
 
   frames [B, k, H, W, C] -> embed each frame (BatchApply) [B, k, D] ->
   concatenate [B, k * D] -> RewardPrediction -> logits [B, 3].
   UNREAL uses k = 3 frames to predict the reward following the last one.
+  As the seed API documents, an observations input works too: a batch of
+  single observations [B, H, W, C] (k = 1), or an OAR whose `observation`
+  is either of the two.
   """
 
   def __init__(self,
@@ -223,12 +226,16 @@ class RewardPredictionNetwork(snt.Module):
     self._embed = embed
     self._reward_prediction = RewardPrediction(hidden_size, activation)
 
-  def __call__(self, frames: tf.Tensor) -> tf.Tensor:
+  def __call__(self, frames) -> tf.Tensor:
+    if isinstance(frames, types.OAR):
+      frames = frames.observation
     frames = tf.convert_to_tensor(frames)
+    if frames.shape.rank == 4:  # Single observations: k = 1.
+      return self._reward_prediction(self._embed(frames))
     if frames.shape.rank != 5 or frames.shape[1] is None:
       raise ValueError(
-          'frames must have shape [B, k, H, W, C] with a static k, got '
-          f'{frames.shape}.')
+          'frames must have shape [B, k, H, W, C] with a static k, or '
+          f'[B, H, W, C], got {frames.shape}.')
     embeddings = snt.BatchApply(self._embed)(frames)  # [B, k, D]
     stacked = tf.reshape(
         embeddings, [-1, frames.shape[1] * embeddings.shape[-1]])

@@ -75,9 +75,21 @@ def test_reward_prediction_network_concatenates_frame_embeddings_in_order():
   assert len(grads) == len(torso.trainable_variables) + 4
   assert all(g is not None for g in grads)
   with pytest.raises(ValueError, match=r'\[B, k, H, W, C\]'):
-    net(frames[:, 0])
+    net(frames[:, 0, 0])
   with pytest.raises(ValueError, match='embed'):
     RewardPredictionNetwork(None)
+
+
+def test_reward_prediction_network_from_an_observations_input():
+  torso = _small_torso()
+  net = RewardPredictionNetwork(torso, hidden_size=6)
+  observations = tf.random.uniform([2, 12, 12, 3])
+  logits = net(observations)
+  assert logits.shape == (2, 3)
+  np.testing.assert_allclose(logits, net._reward_prediction(torso(
+      observations)), atol=1e-6)
+  oar = OAR(observations, tf.zeros([2], tf.int32), tf.zeros([2]))
+  np.testing.assert_allclose(net(oar), logits, atol=1e-6)
 
 
 def test_rnn_pixel_control_unroll_equals_stepping_with_tensor_inputs():
