@@ -14,10 +14,12 @@ import dataclasses
 import importlib
 import importlib.util
 import os
+import tempfile
 import typing
 from typing import List, Optional, Sequence, Tuple
 
 from agents.ftw.config import FtwConfig
+from ftw import envs
 
 
 def load_config(path_or_module: str) -> FtwConfig:
@@ -120,9 +122,17 @@ def parse(parser: argparse.ArgumentParser,
                      ("seed", "max_seconds", "max_actor_steps",
                       "max_learner_steps") if getattr(args, k) is not None}
     config = config.replace(**run_overrides)
+    envs.check_environment_name(config.environment)
   except ValueError as e:
     parser.error(str(e))
   if args.logdir is None:
     name = os.path.splitext(os.path.basename(args.config))[0]
     args.logdir = os.path.join("runs", name)
+  try:
+    os.makedirs(args.logdir, exist_ok=True)
+    probe = tempfile.NamedTemporaryFile(dir=args.logdir, delete=True)
+    probe.close()
+  except OSError as e:
+    parser.error(f"--logdir {args.logdir!r} is not a writable folder: "
+                 f"{e.strerror or e}")
   return args, config

@@ -91,7 +91,8 @@ class FtwConfig:
   pixel_control_cost: float = 0.01
   """Weight of the pixel-control loss (0 disables it)."""
   pixel_control_cell_size: int = 4
-  """Cell size of pixel control on the central 80x80 crop (20x20 cells)."""
+  """Cell size of pixel control on the central 80x80 crop: 4, since the
+  PixelControl head outputs 20x20 cells."""
   pixel_control_discount: float = 0.9
   """Discount of the pixel-control Q-learning."""
   reward_prediction_cost: float = 0.1
@@ -189,9 +190,14 @@ class FtwConfig:
                        f"{self.pixel_control_discount}")
     if not 0.0 <= self.vtrace_lambda <= 1.0:
       raise ValueError(f"vtrace_lambda must be in [0, 1], got {self.vtrace_lambda}")
-    if 80 % self.pixel_control_cell_size:
-      raise ValueError("pixel_control_cell_size must divide 80 (the crop), got "
+    if self.pixel_control_cell_size != 4:
+      raise ValueError("pixel_control_cell_size must be 4: the PixelControl "
+                       "head predicts 20x20 cells of the 80x80 crop, got "
                        f"{self.pixel_control_cell_size}")
+    for name in ("max_learner_steps", "max_actor_steps", "max_seconds"):
+      value = getattr(self, name)
+      if value is not None and not value > 0:
+        raise ValueError(f"{name} must be > 0 or None (no limit), got {value}")
     for name in ("learning_rate", "max_gradient_norm", "eval_every_seconds",
                  "checkpoint_every_seconds"):
       if getattr(self, name) <= 0:

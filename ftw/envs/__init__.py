@@ -39,3 +39,26 @@ def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
       raise ValueError(f"name must be 'catch', 'gym:<id>', 'atari:<Game>' or an "
                        f"ALE game name such as 'Pong', got {name!r}.") from error
     raise
+
+
+def check_environment_name(name: str) -> None:
+  """Raises a ValueError (as `make_environment` would) for a name that names
+  no environment, without building one."""
+  if not isinstance(name, str) or not name:
+    raise ValueError(f"environment must be a non-empty string such as "
+                     f"'catch' or 'Pong', got {name!r}.")
+  if name.lower() == "catch":
+    return
+  import gymnasium as gym  # pylint: disable=g-import-not-at-top
+  if name.startswith("gym:"):
+    if name[len("gym:"):] not in gym.registry:
+      raise ValueError(f"environment {name!r}: gymnasium has no id "
+                       f"{name[len('gym:'):]!r}.")
+    return
+  import ale_py  # pylint: disable=g-import-not-at-top
+  gym.register_envs(ale_py)
+  game = name[len("atari:"):] if name.startswith("atari:") else name
+  if f"ALE/{game}-v5" not in gym.registry:
+    raise ValueError(f"environment must be 'catch', 'gym:<id>', "
+                     f"'atari:<Game>' or an ALE game name such as 'Pong', "
+                     f"got {name!r}.")

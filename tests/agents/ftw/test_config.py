@@ -20,6 +20,15 @@ def test_defaults_are_valid_and_period_is_t_minus_one():
     ("discount", 1.5, "discount"),
     ("sequence_length", 1, "sequence_length"),
     ("pixel_control_cell_size", 3, "pixel_control_cell_size"),
+    ("pixel_control_cell_size", 5, "20x20"),
+    ("max_seconds", -3.0, "max_seconds"),
+    ("max_learner_steps", 0, "max_learner_steps"),
+    ("max_actor_steps", -1, "max_actor_steps"),
+    ("samples_per_insert", 0.0, "samples_per_insert"),
+    ("reward_prediction_zero_probability", 0.0,
+     "reward_prediction_zero_probability"),
+    ("conv_filters", (), "conv_filters"),
+    ("residual_filters", ((64, 3),), "residual_filters"),
     ("reward_prediction_batch_size", 5, "reward_prediction_batch_size"),
     ("learning_rate", 0.0, "learning_rate"),
 ])
@@ -59,7 +68,7 @@ def test_command_line_errors():
 
 
 def test_shipped_configs_load():
-  for path in ("configs/catch.py", "configs/atari.py"):
+  for path in ("configs/catch.py", "configs/atari.py", "configs/atari_ftw.py"):
     assert isinstance(common.load_config(path), FtwConfig)
   with pytest.raises(ValueError, match="no such file"):
     common.load_config("configs/missing.py")
@@ -70,3 +79,25 @@ def test_parser_exits_with_field_name(capsys):
   with pytest.raises(SystemExit):
     common.parse(parser, ["--config=configs/catch.py", "batch_size=100"])
   assert "queue_size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--max_seconds=-3"], "max_seconds"),
+    (["--logdir=/proc/no/such/dir"], "--logdir"),
+    (["environment=NotAnEnvironment"], "environment"),
+])
+def test_bad_command_lines_stop_with_one_line_naming_the_flag(
+    capsys, argv, message):
+  parser = common.make_parser("test")
+  with pytest.raises(SystemExit):
+    common.parse(parser, ["--config=configs/catch.py", *argv])
+  err = capsys.readouterr().err
+  assert message in err and "Traceback" not in err
+
+
+def test_tuple_fields_parse_from_the_command_line():
+  config = common.parse_overrides(
+      FtwConfig(), ["conv_filters=((16, 8, 4), (32, 4, 2))",
+                    "residual_filters=()"])
+  assert config.conv_filters == ((16, 8, 4), (32, 4, 2))
+  assert config.residual_filters == ()
