@@ -22,6 +22,7 @@ seconds (the learner writes a checkpoint first). Logs go to
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -36,6 +37,8 @@ from launch import common
 from launch import program as program_lib
 from launch import progress as progress_lib
 from launch import ray_nodes
+
+_log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 300.0
 """Longest wait for a node's constructor (TensorFlow import, network build)."""
@@ -214,8 +217,8 @@ class Job:
       self.counts_view.counts = self.counts
     except ray.exceptions.ActorDiedError as e:
       raise self._node_died("counter", e) from e
-    except _RemoteErrors:
-      pass
+    except _RemoteErrors as e:  # Busy: the counts are fetched next round.
+      _log.info("counter did not answer this round: %s", _message(e))
 
   def _check_status(self, name: str, status: Dict[str, Any]):
     previous = self.statuses.get(name)
@@ -265,8 +268,8 @@ class Job:
       return ray.get(getattr(self.handles[name], method).remote(*args),
                      timeout=timeout)
     except _RemoteErrors as e:
-      print(f"[distributed] {name}.{method} failed: {type(e).__name__}: "
-            f"{str(e).splitlines()[0] if str(e) else ''}", flush=True)
+      print(f"[distributed] node {name}: {method} failed: {_message(e)}",
+            flush=True)
       return None
 
   def stop(self, final_eval: bool):
@@ -308,11 +311,11 @@ class Job:
 
   def kill_all(self):
     """Removes every node of the job (no restarts)."""
-    for handle in self.handles.values():
+    for name, handle in self.handles.items():
       try:
         ray.kill(handle, no_restart=True)
-      except Exception:  # pylint: disable=broad-except
-        pass
+      except Exception as e:  # pylint: disable=broad-except
+        _log.warning("could not kill node %s: %s", name, _message(e))
 
   def summary(self) -> Dict[str, Any]:
     return {**self.counts, "eval_return": self.eval_return(),
@@ -394,7 +397,18 @@ def train(config: FtwConfig, logdir: str, num_actors: int,
       job.kill_all()
     if started_here:
       ray.shutdown()
+  if job is None:  # Interrupted before the job existed.
+    return {"stop_reason": stop_reason}
   return job.summary()
+
+
+def _message(error: BaseException) -> str:
+  """The error's own message: a remote error's cause, not Ray's wrapper."""
+  cause = getattr(error, "cause", None)
+  if isinstance(cause, BaseException):
+    return f"{type(cause).__name__}: {cause}"
+  text = str(error).strip()
+  return f"{type(error).__name__}: {text.splitlines()[-1] if text else ''}"
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:

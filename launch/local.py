@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional
 
 from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
+from agents.ftw.evaluator import Evaluator
 from ftw import environment_loop
 from ftw import replay
 from ftw.utils import checkpointing
@@ -46,9 +47,6 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
   counter = counting.Counter()
   stop = threading.Event()
   env = builder.make_environment(seed=config.seed, num_envs=config.num_envs)
-  num_eval_envs = min(config.eval_episodes, 32)
-  eval_env = builder.make_environment(seed=config.seed + 10_000,
-                                      num_envs=num_eval_envs)
   learner_network = builder.make_network()
   server = reverb.Server(builder.make_replay_tables(), port=config.replay_port)
   address = f"localhost:{server.port}"
@@ -81,11 +79,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       env, actor, counter=counting.Counter(counter, "actor"),
       logger=loggers.make_logger("actor", logdir, "actor_steps",
                                  print_every_seconds=None))
-  evaluator = builder.make_actor(builder.make_network(), adder=None,
-                                 variable_source=learner, greedy=True,
-                                 num_envs=num_eval_envs)
-  eval_loop = environment_loop.EnvironmentLoop(
-      eval_env, evaluator, update_actor=False)
+  evaluator = Evaluator(builder, variable_source=learner)
   eval_logger = loggers.make_logger("evaluator", logdir, "actor_steps",
                                     print_every_seconds=0.0)
 
@@ -127,15 +121,11 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
 
   def evaluate():
     nonlocal last_eval
-    evaluator.update(wait=True)
-    results = eval_loop.run_episodes(config.eval_episodes)
-    last_eval = sum(r["episode_return"] for r in results) / len(results)
+    row = evaluator.evaluate()
+    last_eval = row["episode_return"]
     counts = counter.get_counts()
     eval_logger.write({
-        "episode_return": last_eval,
-        "episode_length": sum(r["episode_length"] for r in results)
-                          / len(results),
-        "episodes": len(results),
+        **row,
         "minutes": (time.monotonic() - started) / 60,
         "actor_steps": counts.get("actor_steps", 0),
         "learner_steps": counts.get("learner_steps", 0)})

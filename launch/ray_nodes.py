@@ -143,7 +143,7 @@ class RemoteVariableSource(core.VariableSource):
 
 
 def _wait_for_weights(actor, seconds: float):
-  """First weights, retrying while the learner (re)starts."""
+  """First weights (`actor.update`), retrying while the learner (re)starts."""
   deadline = time.monotonic() + seconds
   while True:
     try:
@@ -399,18 +399,12 @@ class EvaluatorNode:
                first_weights_timeout: float = 300.0):
     limit_tensorflow_threads()
     from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
-    from ftw import environment_loop  # pylint: disable=g-import-not-at-top
+    from agents.ftw.evaluator import Evaluator  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
     self._config = config
-    builder = FtwBuilder(config)
-    env = builder.make_environment(seed=config.seed + 10_000,
-                                   num_envs=min(config.eval_episodes, 32))
-    self._actor = builder.make_actor(
-        builder.make_network(), variable_source=RemoteVariableSource(learner),
-        greedy=True)
-    _wait_for_weights(self._actor, first_weights_timeout)
-    self._env_loop = environment_loop.EnvironmentLoop(env, self._actor,
-                                                      update_actor=False)
+    self._evaluator = Evaluator(FtwBuilder(config),
+                                RemoteVariableSource(learner))
+    _wait_for_weights(self._evaluator, first_weights_timeout)
     self._counts = CounterProxy(counter, flush_every_seconds=0.0)
     self._logger = loggers.make_logger("evaluator", logdir, "actor_steps",
                                        print_every_seconds=0.0)
@@ -430,16 +424,12 @@ class EvaluatorNode:
   def evaluate(self) -> float:
     """Plays `eval_episodes` greedy episodes with the latest weights; logs."""
     with self._lock:
-      self._actor.update(wait=True)
-      results = self._env_loop.run_episodes(self._config.eval_episodes)
-      mean = sum(r["episode_return"] for r in results) / len(results)
+      row = self._evaluator.evaluate()
+      mean = row["episode_return"]
       self._counts.flush()
       counts = self._counts.get_counts()
       self._logger.write({
-          "episode_return": mean,
-          "episode_length": sum(r["episode_length"] for r in results)
-                            / len(results),
-          "episodes": len(results),
+          **row,
           "minutes": (time.monotonic() - self._started) / 60,
           "actor_steps": counts.get("actor_steps", 0),
           "learner_steps": counts.get("learner_steps", 0)})

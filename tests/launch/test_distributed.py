@@ -210,7 +210,10 @@ def _job_names(job):
 def test_two_node_run_places_actors_away_from_replay_and_completes(
     two_node_cluster, tmp_path):
   _, actor_node_id = two_node_cluster
-  config = FtwConfig(**_TINY, max_learner_steps=12, eval_every_seconds=600.0)
+  # More evaluation episodes than actor rows: the evaluator's actor must
+  # have as many rows as its own environments (it once had num_envs).
+  config = FtwConfig(**{**_TINY, "eval_episodes": 3}, max_learner_steps=12,
+                     eval_every_seconds=600.0)
   jobs = []
   summary = distributed.train(
       config, str(tmp_path), num_actors=2, address="auto",
@@ -235,6 +238,8 @@ def test_two_node_run_places_actors_away_from_replay_and_completes(
   assert len(evaluations) == 1  # The final one (periodic ones are off).
   assert {"episode_return", "actor_steps"} <= set(evaluations[0])
   assert float(evaluations[0]["episode_return"]) == summary["eval_return"]
+  assert int(evaluations[0]["episodes"]) == 3
+  assert int(evaluations[0]["learner_steps"]) == 12
   # Joined cluster: the job removed its own nodes and left the cluster up.
   _wait_for(lambda: not _job_names(jobs[0]), 30, "the job's actors to go")
   _all_gone({s["pid"] for s in nodes.values()})
