@@ -24,6 +24,7 @@ def get_config() -> FtwConfig:
       rpth_period=8,
       memory_size=64,
       word_size=32,
+      num_reads=2,
       head_hidden_size=256,
       sequence_length=20,
       optimizer="rmsprop",

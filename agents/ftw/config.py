@@ -3,6 +3,8 @@
 import dataclasses
 from typing import Any, Dict, Optional, Tuple
 
+from ftw.tf.networks import defaults
+
 
 @dataclasses.dataclass
 class FtwConfig:
@@ -18,32 +20,33 @@ class FtwConfig:
   variable_update_period: int = 100
   """Actor steps (vector steps) between pulls of the learner's variables."""
 
-  # Network.
+  # Network (defaults: ftw.tf.networks.defaults, the FTW network's sizes).
   core: str = "rpth"
   """Recurrent core: 'rpth' (FTW's temporal hierarchy) or 'lstm'."""
-  conv_filters: Tuple[Tuple[int, int, int], ...] = ((32, 8, 4), (64, 4, 2))
+  conv_filters: Tuple[Tuple[int, int, int], ...] = defaults.CONV_FILTERS
   """FtwTorso's (channels, kernel, stride) convolutions (FTW: 32x8/4, 64x4/2)."""
-  residual_filters: Tuple[Tuple[int, int, int], ...] = ((64, 3, 1), (64, 3, 1))
+  residual_filters: Tuple[Tuple[int, int, int], ...] = (
+      defaults.RESIDUAL_FILTERS)
   """FtwTorso's residual blocks after the convolutions (may be empty)."""
   normalize_observations: bool = False
   """Standardise pixels with running per-pixel mean/std (learner-updated)."""
-  torso_hidden_size: int = 256
+  torso_hidden_size: int = defaults.TORSO_HIDDEN_SIZE
   """Output size of the FtwTorso."""
-  hidden_size: int = 128
+  hidden_size: int = defaults.HIDDEN_SIZE
   """LSTM size of each RPTH variational unit (or of the plain LSTM core)."""
-  num_dimensions: int = 64
+  num_dimensions: int = defaults.NUM_DIMENSIONS
   """Size of RPTH's latent z (posterior and prior Gaussians)."""
-  rpth_period: int = 4
+  rpth_period: int = defaults.RPTH_PERIOD
   """Update period of RPTH's slow core (the fast core updates every step)."""
-  memory_size: Optional[int] = 32
+  memory_size: Optional[int] = defaults.MEMORY_SIZE
   """DNC memory rows shared by RPTH's cores; None disables the memory."""
-  word_size: int = 16
+  word_size: int = defaults.WORD_SIZE
   """DNC memory word size."""
-  num_reads: int = 2
+  num_reads: int = defaults.NUM_READS
   """DNC read heads."""
-  num_writes: int = 1
+  num_writes: int = defaults.NUM_WRITES
   """DNC write heads."""
-  head_hidden_size: int = 128
+  head_hidden_size: int = defaults.HEAD_HIDDEN_SIZE
   """Hidden size of the policy and value heads."""
 
   # Replay.

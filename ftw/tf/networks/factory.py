@@ -10,6 +10,7 @@ from typing import Optional, Sequence, Union
 
 import sonnet as snt
 
+from ftw.tf.networks import defaults
 from ftw.tf.internal_reward.ftw_internal_reward import InternalRewards
 from ftw.tf.networks.dnc.access import MemoryAccess
 from ftw.tf.networks.embedding import OAREmbedding
@@ -23,18 +24,18 @@ CORES = ('rpth', 'lstm')
 
 def make_ftw_network(
     num_actions: int,
-    torso_hidden: int = 256,
+    torso_hidden: int = defaults.TORSO_HIDDEN_SIZE,
     core: str = 'rpth',
-    rpth_period: Union[int, Sequence[int]] = 10,
-    hidden_size: int = 256,
-    num_dimensions: int = 256,
-    memory_size: Optional[int] = 128,
-    word_size: int = 32,
-    num_reads: int = 1,
-    num_writes: int = 1,
-    head_hidden_size: int = 256,
-    conv_filters: Sequence[FilterSpec] = ((32, 8, 4), (64, 4, 2)),
-    residual_filters: Sequence[FilterSpec] = ((64, 3, 1), (64, 3, 1)),
+    rpth_period: Union[int, Sequence[int]] = defaults.RPTH_PERIOD,
+    hidden_size: int = defaults.HIDDEN_SIZE,
+    num_dimensions: int = defaults.NUM_DIMENSIONS,
+    memory_size: Optional[int] = defaults.MEMORY_SIZE,
+    word_size: int = defaults.WORD_SIZE,
+    num_reads: int = defaults.NUM_READS,
+    num_writes: int = defaults.NUM_WRITES,
+    head_hidden_size: int = defaults.HEAD_HIDDEN_SIZE,
+    conv_filters: Sequence[FilterSpec] = defaults.CONV_FILTERS,
+    residual_filters: Sequence[FilterSpec] = defaults.RESIDUAL_FILTERS,
     embedding_num_actions: Optional[Union[int, Sequence[int]]] = None,
     internal_rewards: Optional[InternalRewards] = None,
     pixel_control: bool = True,

@@ -33,6 +33,7 @@ from ftw.tf.networks import argument_checks as checks
 from ftw.tf.networks.distributional import Initializer
 from ftw.tf.networks.distributional import LocScaleDistributionParameters
 from ftw.tf.networks.distributional import make_distribution
+from ftw.tf.networks import defaults
 from ftw.tf.networks.dnc.access import MemoryAccess
 from ftw.tf.networks.variational import PeriodicVariationalUnit
 from ftw.tf.networks.variational import VariationalUnit
@@ -85,8 +86,8 @@ class RPTH(snt.RNNCore):
 
   def __init__(self,
                period: Union[Period, Sequence[Period]],
-               hidden_size: int = 256,
-               num_dimensions: int = 256,
+               hidden_size: int = defaults.HIDDEN_SIZE,
+               num_dimensions: int = defaults.NUM_DIMENSIONS,
                dnc_clip_value=None,
                use_dnc_linear_projection: bool = True,
                init_scale: float = 0.1,

@@ -101,3 +101,18 @@ def test_tuple_fields_parse_from_the_command_line():
                     "residual_filters=()"])
   assert config.conv_filters == ((16, 8, 4), (32, 4, 2))
   assert config.residual_filters == ()
+
+
+def test_network_defaults_have_one_source():
+  """FtwConfig's defaults build the network make_ftw_network builds when
+  asked for nothing else (same variables, same shapes)."""
+  from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
+  from ftw.tf.networks.factory import make_ftw_network  # pylint: disable=g-import-not-at-top
+  builder = FtwBuilder(FtwConfig(environment="catch"))
+  from_config = builder.make_network()
+  plain = make_ftw_network(builder.num_actions)
+  outputs, _ = plain.unroll(builder._dummy_oar((1, 1)), plain.initial_state(1))  # pylint: disable=protected-access
+  plain.pixel_control_values(outputs.features)
+  plain.reward_prediction_logits(builder._dummy_oar((1, 3)).observation)  # pylint: disable=protected-access
+  shapes = lambda net: sorted((v.name, tuple(v.shape)) for v in net.variables)
+  assert shapes(from_config) == shapes(plain)
