@@ -3,6 +3,7 @@
 import dataclasses
 from typing import Any, Dict, Optional, Tuple
 
+from ftw import checks
 from ftw.tf.networks import defaults
 
 
@@ -229,9 +230,7 @@ class FtwConfig:
 
 def _positive_int(config, *names):
   for name in names:
-    value = getattr(config, name)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-      raise ValueError(f"{name} must be a positive int, got {value!r}")
+    checks.check_positive_int(name, getattr(config, name))
 
 
 def _filters(value, name, allow_empty):

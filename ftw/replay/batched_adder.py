@@ -16,6 +16,7 @@ import numpy as np
 import reverb
 import tree
 
+from ftw import checks
 from ftw.replay import base
 from ftw.replay import sequence_adder
 
@@ -44,8 +45,7 @@ class BatchedSequenceAdder(base.Adder):
     Raises:
       ValueError: if num_envs < 1 or an adder argument is out of range.
     """
-    if not isinstance(num_envs, int) or num_envs < 1:
-      raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
+    num_envs = checks.check_int("num_envs", num_envs, 1)
     self._num_envs = num_envs
     self._adders: List[sequence_adder.SequenceAdder] = [
         sequence_adder.SequenceAdder(client, **adder_kwargs)

@@ -11,12 +11,12 @@ import reverb
 import tensorflow as tf
 import tree
 
+from ftw import checks
 from ftw.replay import base
 
 
 def _check_positive(name: str, value: Any) -> None:
-  if not isinstance(value, int) or value < 1:
-    raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+  checks.check_int(name, value, 1)
 
 
 def _trajectory_dataset(server_address: str, table: str,

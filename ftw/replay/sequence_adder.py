@@ -44,6 +44,7 @@ import numpy as np
 import reverb
 import tree
 
+from ftw import checks
 from ftw import types
 from ftw.replay import base
 from ftw.replay import timed_writer
@@ -100,19 +101,15 @@ class SequenceAdder(base.Adder):
     if not isinstance(period, int) or not 1 <= period <= sequence_length:
       raise ValueError(f"period must be an int in [1, sequence_length="
                        f"{sequence_length}], got {period!r}")
-    if not isinstance(max_in_flight_items, int) or max_in_flight_items < 1:
-      raise ValueError(
-          f"max_in_flight_items must be an int >= 1, got {max_in_flight_items!r}")
+    max_in_flight_items = checks.check_int("max_in_flight_items", max_in_flight_items, 1)
     if reward_prediction_tables is not None and (
         isinstance(reward_prediction_tables, str) or
         len(reward_prediction_tables) != 2):
       raise ValueError("reward_prediction_tables must be None or a pair of "
                        f"table names (zero, nonzero), got "
                        f"{reward_prediction_tables!r}")
-    if not isinstance(reward_prediction_frames, int) or (
-        reward_prediction_frames < 1):
-      raise ValueError("reward_prediction_frames must be an int >= 1, got "
-                       f"{reward_prediction_frames!r}")
+    reward_prediction_frames = checks.check_int(
+        "reward_prediction_frames", reward_prediction_frames, 1)
 
     self._length = sequence_length
     self._period = period

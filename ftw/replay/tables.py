@@ -22,6 +22,7 @@ import reverb
 import tensorflow as tf
 import tree
 
+from ftw import checks
 from ftw.replay import base
 
 
@@ -32,8 +33,7 @@ def validate_queue_size(max_size: int, batch_size: int) -> None:
     max_size: capacity of the sequence queue.
     batch_size: items the learner takes per batch.
   """
-  if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-    raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+  batch_size = checks.check_int("batch_size", batch_size, 1)
   if not isinstance(max_size, (int, np.integer)) or max_size <= batch_size + 1:
     raise ValueError(
         f"max_size must be an int > batch_size + 1 = {batch_size + 1} (a "
@@ -53,8 +53,7 @@ def make_sequence_queue(name: str,
     signature: optional nest of tf.TensorSpec (see `sequence_signature`).
     batch_size: if given, `max_size` is checked with `validate_queue_size`.
   """
-  if not isinstance(max_size, (int, np.integer)) or max_size < 1:
-    raise ValueError(f"max_size must be an int >= 1, got {max_size!r}")
+  max_size = checks.check_int("max_size", max_size, 1)
   if batch_size is not None:
     validate_queue_size(max_size, batch_size)
   return reverb.Table.queue(name=name, max_size=int(max_size),
@@ -79,8 +78,7 @@ def make_sequence_replay(name: str,
     error_buffer: slack of the rate limiter in samples; defaults to enough
       for a few batches either way so neither side stalls on every call.
   """
-  if not isinstance(max_size, (int, np.integer)) or max_size < 1:
-    raise ValueError(f"max_size must be an int >= 1, got {max_size!r}")
+  max_size = checks.check_int("max_size", max_size, 1)
   if not isinstance(min_size, (int, np.integer)) or not 1 <= min_size <= max_size:
     raise ValueError(f"min_size must be an int in [1, max_size={max_size}], "
                      f"got {min_size!r}")
@@ -110,8 +108,7 @@ def make_reward_prediction_tables(
     signature: optional `reward_prediction_signature(...)`.
     names: the two table names (zero, nonzero).
   """
-  if not isinstance(max_size, (int, np.integer)) or max_size < 1:
-    raise ValueError(f"max_size must be an int >= 1, got {max_size!r}")
+  max_size = checks.check_int("max_size", max_size, 1)
   if isinstance(names, str) or len(names) != 2:
     raise ValueError(f"names must be a pair (zero, nonzero), got {names!r}")
   return tuple(

@@ -10,20 +10,15 @@ from typing import Any, Optional
 
 import tensorflow as tf
 
+from ftw import checks
 
-def _is_int(value: Any) -> bool:
-  return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+_is_int = checks.is_int
+check_positive_int = checks.check_positive_int
 
 
 def _is_real(value: Any) -> bool:
   return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def check_positive_int(name: str, value: Any) -> int:
-  """Returns `value` as an int if it is an int > 0, else raises ValueError."""
-  if not _is_int(value) or value <= 0:
-    raise ValueError(f'{name} must be a positive int, got {value!r}.')
-  return int(value)
 
 
 def check_bool(name: str, value: Any) -> bool:
