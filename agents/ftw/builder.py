@@ -94,9 +94,16 @@ class FtwBuilder:
     return VectorEnv([lambda i=i: self._make_single_env(seed + i)
                       for i in range(n)])
 
-  def make_network(self, create_variables: bool = True):
-    """An FtwNetwork with its variables created (so they can be copied)."""
+  def make_network(self, create_variables: bool = True,
+                   seed: Optional[int] = None):
+    """An FtwNetwork with its variables created (so they can be copied).
+
+    Its initial weights and RPTH's sampling noise come from `seed`
+    (default: config.seed): the same seed builds the same network.
+    """
     c = self._config
+    seed = c.seed if seed is None else seed
+    tf.random.set_seed(seed)
     network = make_ftw_network(
         num_actions=self.num_actions, torso_hidden=c.torso_hidden_size,
         conv_filters=c.conv_filters, residual_filters=c.residual_filters,
@@ -107,6 +114,8 @@ class FtwBuilder:
         pixel_control=c.pixel_control_cost > 0,
         reward_prediction=c.reward_prediction_cost > 0,
         normalize_inputs=c.normalize_observations)
+    if hasattr(network.core, "reset_noise_seed"):
+      network.core.reset_noise_seed(seed)
     if create_variables:
       self._create_variables(network)
     return network
