@@ -2,12 +2,12 @@
 
 dm-acme is not a dependency (see README), but its names are what users of
 actor-learner frameworks know, so ftw keeps them: an `Actor` acts and
-observes, a `Learner` steps on replayed data and is a `VariableSource` that
-actors pull weights from, and both are `Worker`s that can `run`.
+observes, a `Learner` steps (or `run`s) on replayed data and is a
+`VariableSource` that actors pull weights from.
 """
 
 import abc
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import dm_env
 import numpy as np
@@ -43,27 +43,7 @@ class VariableSource(abc.ABC):
     """Returns, for each name, the list of that group's variable values."""
 
 
-class Worker(abc.ABC):
-  """A node that runs until it is told to stop."""
-
-  @abc.abstractmethod
-  def run(self, num_steps: Optional[int] = None):
-    """Runs for num_steps, or forever when None."""
-
-
-class Saveable(abc.ABC):
-  """Something whose state a checkpoint keeps."""
-
-  @abc.abstractmethod
-  def save(self) -> Dict[str, Any]:
-    """Returns the state to checkpoint."""
-
-  @abc.abstractmethod
-  def restore(self, state: Dict[str, Any]):
-    """Restores the state that `save` returned."""
-
-
-class Learner(VariableSource, Worker, Saveable):
+class Learner(VariableSource):
   """Updates the agent's parameters from replayed experience."""
 
   @abc.abstractmethod

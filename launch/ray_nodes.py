@@ -300,9 +300,6 @@ class LearnerNode:
   def get_counts(self) -> Dict[str, float]:
     return self._counts.get_counts()
 
-  def ping(self) -> Dict[str, Any]:
-    return node_info()
-
   def status(self) -> Dict[str, Any]:
     return {**node_info(), "steps": self._steps, "running": self._loop.running,
             "error": self._loop.error, "restored_from": self.restored_from}
@@ -373,9 +370,6 @@ class ActorNode:
             "error": self._loop.error,
             "recent_returns": self._env_loop.recent_returns[-20:]}
 
-  def ping(self) -> Dict[str, Any]:
-    return node_info()
-
   def request_stop(self):
     """Asks the loop to stop after its current step; returns at once."""
     self._loop.stop_event.set()
@@ -441,9 +435,6 @@ class EvaluatorNode:
     return {**node_info(), "last_return": self.last_return,
             "evaluations": self.evaluations, "running": self._loop.running,
             "error": self._loop.error}
-
-  def ping(self) -> Dict[str, Any]:
-    return node_info()
 
   def stop(self, timeout: float = 10.0):
     self._loop.stop(timeout)

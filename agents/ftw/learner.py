@@ -127,7 +127,8 @@ class FtwLearner(core.Learner):
         logits = self._network.reward_prediction_logits(rp_frames)
         terms["reward_prediction_loss"] = losses.reward_prediction_term(
             config, logits, rp_rewards)
-      if hasattr(outputs.core_output, "distribution_params"):
+      if (hasattr(outputs.core_output, "distribution_params") and
+          (config.kl_cost > 0 or config.kl_prior_cost > 0)):
         terms.update(losses.rpth_kl_terms(config, outputs.core_output,
                                           seq.mask))
       total = tf.add_n(list(terms.values()))
@@ -184,9 +185,3 @@ class FtwLearner(core.Learner):
                        f"serves {self.VARIABLE_GROUPS}")
     values = [v.numpy() for v in self._network.variables]
     return [values for _ in names]
-
-  def save(self) -> Dict[str, Any]:
-    return {"counter": self._counter.save()}
-
-  def restore(self, state: Dict[str, Any]):
-    self._counter.restore(state.get("counter", {}))
