@@ -23,178 +23,20 @@ restart). Every remote wait has a timeout.
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
 
-import logging
 import os
 import threading
 import time
-import traceback
-import warnings
 from typing import Any, Dict, List, Optional, Sequence
 
 import ray
 
-from ftw import core
 from ftw.utils import counting
 
-REMOTE_TIMEOUT_S = 30.0
-"""Longest wait of any call from one node to another."""
-
-_log = logging.getLogger("ftw.ray_nodes")
-
-
-def limit_tensorflow_threads():
-  """One intra-op and one inter-op thread: many actors share few cores."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  try:
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-  except RuntimeError as e:  # TensorFlow already ran an op in this process.
-    _log.warning("could not limit TensorFlow threads: %s", e)
-
-
-def node_info() -> Dict[str, Any]:
-  """Where this node runs: Ray node id, IP, pid, and whether Ray restarted it."""
-  context = ray.get_runtime_context()
-  with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # The property is marked deprecated.
-    restarted = bool(context.was_current_actor_reconstructed)
-  return {"node_id": context.get_node_id(), "ip": ray.util.get_node_ip_address(),
-          "pid": os.getpid(), "restarted": restarted}
-
-
-class CounterProxy:
-  """A `Counter` parent that forwards increments to a CounterNode.
-
-  Increments are summed locally and sent every `flush_every_seconds` (0 sends
-  each one); `get_counts` is the node's last answer plus what is pending, so
-  a child `counting.Counter(proxy, prefix)` works as it does locally.
-  """
-
-  def __init__(self, handle, flush_every_seconds: float = 0.5,
-               timeout: float = REMOTE_TIMEOUT_S):
-    if flush_every_seconds < 0:
-      raise ValueError(f"flush_every_seconds must be >= 0, got "
-                       f"{flush_every_seconds}")
-    self._handle = handle
-    self._every = flush_every_seconds
-    self._timeout = timeout
-    self._lock = threading.Lock()
-    self._pending: Dict[str, float] = {}
-    self._counts: Dict[str, float] = {}
-    self._last_flush = -float("inf")
-
-  def increment(self, **counts) -> Dict[str, float]:
-    with self._lock:
-      for key, value in counts.items():
-        self._pending[key] = self._pending.get(key, 0) + value
-    if time.monotonic() - self._last_flush >= self._every:
-      self.flush()
-    return self.get_counts()
-
-  def flush(self) -> bool:
-    """Sends pending increments; returns False (keeping them) on failure."""
-    with self._lock:
-      pending, self._pending = self._pending, {}
-    try:
-      counts = ray.get(self._handle.increment.remote(**pending),
-                       timeout=self._timeout)
-    except (ray.exceptions.RayError, ray.exceptions.GetTimeoutError) as e:
-      with self._lock:  # Keep them for the next try.
-        for key, value in pending.items():
-          self._pending[key] = self._pending.get(key, 0) + value
-      _log.warning("counter node unreachable: %s", e)
-      return False
-    with self._lock:
-      self._counts = dict(counts)
-    self._last_flush = time.monotonic()
-    return True
-
-  def get_counts(self) -> Dict[str, float]:
-    with self._lock:
-      counts = dict(self._counts)
-      for key, value in self._pending.items():
-        counts[key] = counts.get(key, 0) + value
-    return counts
-
-
-class RemoteVariableSource(core.VariableSource):
-  """`get_variables` of a learner behind a Ray handle, with a timeout.
-
-  While the learner is restarting the last weights received are returned
-  (the actor keeps acting with them); with none received yet it raises.
-  """
-
-  def __init__(self, learner_handle, timeout: float = REMOTE_TIMEOUT_S):
-    self._handle = learner_handle
-    self._timeout = timeout
-    self._cached: Optional[List[List[Any]]] = None
-
-  def get_variables(self, names: Sequence[str]) -> List[List[Any]]:
-    try:
-      values = ray.get(self._handle.get_variables.remote(list(names)),
-                       timeout=self._timeout)
-    except (ray.exceptions.RayError, ray.exceptions.GetTimeoutError) as e:
-      if self._cached is None:
-        raise
-      _log.warning("learner unreachable, keeping the current weights: %s", e)
-      return self._cached
-    self._cached = values
-    return values
-
-
-def _wait_for_weights(actor, seconds: float):
-  """First weights (`actor.update`), retrying while the learner (re)starts."""
-  deadline = time.monotonic() + seconds
-  while True:
-    try:
-      actor.update(wait=True)
-      return
-    except (ray.exceptions.RayError, ray.exceptions.GetTimeoutError):
-      if time.monotonic() > deadline:
-        raise
-      time.sleep(1.0)
-
-
-class _LoopThread:
-  """Runs `step()` in a daemon thread until stopped; keeps the error."""
-
-  def __init__(self, name: str, step, expected_errors=()):
-    self.stop_event = threading.Event()
-    self.error: Optional[str] = None
-    self._step = step
-    self._expected = expected_errors
-    self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-  def start(self) -> "_LoopThread":
-    self._thread.start()
-    return self
-
-  def _run(self):
-    try:
-      while not self.stop_event.is_set():
-        if self._step() is False:
-          return
-    except self._expected:
-      if not self.stop_event.is_set():
-        self.error = traceback.format_exc()
-    except Exception:  # pylint: disable=broad-except
-      if not self.stop_event.is_set():
-        self.error = traceback.format_exc()
-        print(self.error, flush=True)
-
-  @property
-  def running(self) -> bool:
-    return self._thread.is_alive()
-
-  def stop(self, timeout: float) -> bool:
-    """Asks the loop to stop; returns True if it ended within `timeout`."""
-    self.stop_event.set()
-    self._thread.join(timeout)
-    return not self._thread.is_alive()
+from launch import ray_helpers
 
 
 class CounterNode:
-  """Holds the job's counts; other nodes reach it through `CounterProxy`."""
+  """Holds the job's counts; nodes reach it through `ray_helpers.CounterProxy`."""
 
   def __init__(self):
     self._counter = counting.Counter()
@@ -212,7 +54,7 @@ class CounterNode:
     self._counter.restore(state)
 
   def status(self) -> Dict[str, Any]:
-    return {**node_info(), "counts": self._counter.get_counts()}
+    return {**ray_helpers.node_info(), "counts": self._counter.get_counts()}
 
 
 class ReplayNode:
@@ -221,7 +63,7 @@ class ReplayNode:
   def __init__(self, config):
     import reverb  # pylint: disable=g-import-not-at-top
     from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
-    limit_tensorflow_threads()
+    ray_helpers.limit_tensorflow_threads()
     self._server = reverb.Server(FtwBuilder(config).make_replay_tables(),
                                  port=config.replay_port)
     # The node's IP, not localhost: actors on other machines connect to it.
@@ -234,7 +76,7 @@ class ReplayNode:
     self._server.stop()
 
   def status(self) -> Dict[str, Any]:
-    return {**node_info(), "address": self._address}
+    return {**ray_helpers.node_info(), "address": self._address}
 
 
 class LearnerNode:
@@ -254,7 +96,7 @@ class LearnerNode:
     self._config = config
     self._counter_handle = counter
     # Learner steps are sent one by one: the limit check below sees them all.
-    self._counts = CounterProxy(counter, flush_every_seconds=0.0)
+    self._counts = ray_helpers.CounterProxy(counter, flush_every_seconds=0.0)
     builder = FtwBuilder(config)
     network = builder.make_network()
     self._learner = builder.make_learner(
@@ -262,13 +104,13 @@ class LearnerNode:
         counter=counting.Counter(self._counts, "learner"),
         logger=loggers.make_logger("learner", logdir, "learner_steps",
                                    print_every_seconds=None))
-    info = node_info()
+    info = ray_helpers.node_info()
     restore_counts = resume and not info["restarted"]
     self._checkpointer = checkpointing.Checkpointer(
         os.path.join(logdir, "checkpoints"),
         objects=self._learner.checkpoint_objects(),
         get_state=lambda: {"counts": ray.get(counter.save.remote(),
-                                             timeout=REMOTE_TIMEOUT_S)},
+                                             timeout=ray_helpers.REMOTE_TIMEOUT_S)},
         set_state=(self._restore_counts if restore_counts else None),
         save_every_seconds=config.checkpoint_every_seconds)
     self.restored_from = None
@@ -278,11 +120,11 @@ class LearnerNode:
             f"({'restart' if info['restarted'] else 'resume'})", flush=True)
     self._counts.flush()  # Fresh counts for the limit check.
     self._steps = 0
-    self._loop = _LoopThread("learner", self._step).start()
+    self._loop = ray_helpers.LoopThread("learner", self._step).start()
 
   def _restore_counts(self, state: Dict[str, Any]):
     ray.get(self._counter_handle.restore.remote(state["counts"]),
-            timeout=REMOTE_TIMEOUT_S)
+            timeout=ray_helpers.REMOTE_TIMEOUT_S)
 
   def _step(self) -> bool:
     limit = self._config.max_learner_steps
@@ -301,7 +143,7 @@ class LearnerNode:
     return self._counts.get_counts()
 
   def status(self) -> Dict[str, Any]:
-    return {**node_info(), "steps": self._steps, "running": self._loop.running,
+    return {**ray_helpers.node_info(), "steps": self._steps, "running": self._loop.running,
             "error": self._loop.error, "restored_from": self.restored_from}
 
   def stop(self, timeout: float = 10.0) -> Optional[str]:
@@ -317,7 +159,7 @@ class LearnerNode:
 class _PerActorCounts:
   """Parent counter sending 'actor_x' counts also as 'actor_<id>_x'."""
 
-  def __init__(self, proxy: CounterProxy, actor_id: int):
+  def __init__(self, proxy: ray_helpers.CounterProxy, actor_id: int):
     self._proxy = proxy
     self._id = actor_id
     self.local_steps = 0
@@ -337,7 +179,7 @@ class ActorNode:
 
   def __init__(self, config, logdir: str, actor_id: int, replay_address: str,
                learner, counter, first_weights_timeout: float = 300.0):
-    limit_tensorflow_threads()  # Before anything builds a tensor.
+    ray_helpers.limit_tensorflow_threads()  # Before anything builds a tensor.
     import reverb  # pylint: disable=g-import-not-at-top
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
@@ -351,21 +193,21 @@ class ActorNode:
     env = builder.make_environment(seed=seed, num_envs=config.num_envs)
     self._adder = builder.make_adder(reverb.Client(replay_address))
     actor = builder.make_actor(builder.make_network(), adder=self._adder,
-                               variable_source=RemoteVariableSource(learner),
+                               variable_source=ray_helpers.RemoteVariableSource(learner),
                                asynchronous_updates=True)
-    _wait_for_weights(actor, first_weights_timeout)
-    self._proxy = CounterProxy(counter, flush_every_seconds=0.5)
+    ray_helpers.wait_for_weights(actor, first_weights_timeout)
+    self._proxy = ray_helpers.CounterProxy(counter, flush_every_seconds=0.5)
     self._counts = _PerActorCounts(self._proxy, actor_id)
     self._env_loop = environment_loop.EnvironmentLoop(
         env, actor, counter=counting.Counter(self._counts, "actor"),
         logger=loggers.make_logger(f"actor_{actor_id}", logdir, "actor_steps",
                                    print_every_seconds=None))
-    self._loop = _LoopThread(f"actor_{actor_id}", self._env_loop.step,
+    self._loop = ray_helpers.LoopThread(f"actor_{actor_id}", self._env_loop.step,
                              expected_errors=(replay.ServerUnavailableError,))
     self._loop.start()
 
   def status(self) -> Dict[str, Any]:
-    return {**node_info(), "actor_id": self._id,
+    return {**ray_helpers.node_info(), "actor_id": self._id,
             "steps": self._counts.local_steps, "running": self._loop.running,
             "error": self._loop.error,
             "recent_returns": self._env_loop.recent_returns[-20:]}
@@ -391,22 +233,22 @@ class EvaluatorNode:
 
   def __init__(self, config, logdir: str, learner, counter,
                first_weights_timeout: float = 300.0):
-    limit_tensorflow_threads()
+    ray_helpers.limit_tensorflow_threads()
     from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
     from agents.ftw.evaluator import Evaluator  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
     self._config = config
     self._evaluator = Evaluator(FtwBuilder(config),
-                                RemoteVariableSource(learner))
-    _wait_for_weights(self._evaluator, first_weights_timeout)
-    self._counts = CounterProxy(counter, flush_every_seconds=0.0)
+                                ray_helpers.RemoteVariableSource(learner))
+    ray_helpers.wait_for_weights(self._evaluator, first_weights_timeout)
+    self._counts = ray_helpers.CounterProxy(counter, flush_every_seconds=0.0)
     self._logger = loggers.make_logger("evaluator", logdir, "actor_steps",
                                        print_every_seconds=0.0)
     self._started = time.monotonic()
     self._lock = threading.Lock()
     self.last_return: Optional[float] = None
     self.evaluations = 0
-    self._loop = _LoopThread("evaluator", self._wait_and_evaluate)
+    self._loop = ray_helpers.LoopThread("evaluator", self._wait_and_evaluate)
     self._loop.start()
 
   def _wait_and_evaluate(self) -> bool:
@@ -432,7 +274,7 @@ class EvaluatorNode:
       return mean
 
   def status(self) -> Dict[str, Any]:
-    return {**node_info(), "last_return": self.last_return,
+    return {**ray_helpers.node_info(), "last_return": self.last_return,
             "evaluations": self.evaluations, "running": self._loop.running,
             "error": self._loop.error}
 
