@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ftw.tasks import formal_language as anbn
+from ftw.tasks import formal_language_training as training
 from launch import formal_language as launcher
 
 
@@ -58,7 +59,7 @@ def test_bad_args(call, match):
 def test_lstm_size_matches_parameter_count():
   for hidden in (5, 18, 40):
     params = 4 * hidden * hidden + 19 * hidden + 3
-    assert launcher.lstm_hidden_size_for(params) == hidden
+    assert training.lstm_hidden_size_for(params) == hidden
 
 
 def test_launcher_main_runs_and_reports_accuracy(capsys):
