@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import ray
 
+from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
 from launch import common
 from launch import program as program_lib
@@ -144,10 +145,11 @@ class Job:
               node_id=self._home_node, soft=True))
     return options
 
-  def _create(self, name: str, *args):
+  def _create(self, name: str, *args, **kwargs):
     spec = self.specs[name]
     cls = ray.remote(_CLASSES[spec.kind])
-    self.handles[name] = cls.options(**self._options(spec)).remote(*args)
+    self.handles[name] = cls.options(**self._options(spec)).remote(
+        *args, **kwargs)
     return self.handles[name]
 
   def _wait_ready(self, names: List[str]):
@@ -165,18 +167,21 @@ class Job:
     """Creates the nodes in program order and waits until each is up."""
     config, logdir = self.config, self.logdir
     started = time.monotonic()
+    # Environment and core-state specs, once, here: no node builds a probe
+    # environment or a network just to learn shapes.
+    specs = FtwBuilder(config).specs
     counter = self._create("counter")
-    self._create("replay", config)
+    self._create("replay", config, specs=specs)
     self._wait_ready(["counter", "replay"])
     self.replay_address = self.statuses["replay"]["address"]
     learner = self._create("learner", config, logdir, self.replay_address,
-                           counter, self.resume)
+                           counter, self.resume, specs=specs)
     self._wait_ready(["learner"])
-    self._create("evaluator", config, logdir, learner, counter)
+    self._create("evaluator", config, logdir, learner, counter, specs=specs)
     for name, spec in self.specs.items():
       if spec.kind == "actor":
         self._create(name, config, logdir, spec.actor_id,
-                     self.replay_address, learner, counter)
+                     self.replay_address, learner, counter, specs=specs)
     self._wait_ready([n for n in self.specs if n not in self.statuses])
     self.counts = ray.get(counter.get_counts.remote(), timeout=STARTUP_TIMEOUT_S)
     self.counts_view.counts = self.counts

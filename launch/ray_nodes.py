@@ -2,7 +2,8 @@
 
 Each class is a plain Python class; `launch.distributed` wraps it with
 `ray.remote(...)` using its `program.NodeSpec`. Every node builds its part from
-`FtwBuilder` exactly as `launch.local` does, and talks to the others only
+`FtwBuilder` exactly as `launch.local` does, from the specs the driver
+computed once (`specs`, an `AgentSpecs`), and talks to the others only
 through Ray handles (weights, counts, control) and Reverb (trajectories):
 
   CounterNode    the job's counts (actor_steps, learner_steps, ...).
@@ -60,11 +61,11 @@ class CounterNode:
 class ReplayNode:
   """Hosts the Reverb server with the builder's tables."""
 
-  def __init__(self, config):
+  def __init__(self, config, specs=None):
     import reverb  # pylint: disable=g-import-not-at-top
     from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
     ray_helpers.limit_tensorflow_threads()
-    self._server = reverb.Server(FtwBuilder(config).make_replay_tables(),
+    self._server = reverb.Server(FtwBuilder(config, specs).make_replay_tables(),
                                  port=config.replay_port)
     # The node's IP, not localhost: actors on other machines connect to it.
     self._address = f"{ray.util.get_node_ip_address()}:{self._server.port}"
@@ -89,7 +90,7 @@ class LearnerNode:
   """
 
   def __init__(self, config, logdir: str, replay_address: str, counter,
-               resume: bool = False):
+               resume: bool = False, specs=None):
     from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
     from ftw.utils import checkpointing  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
@@ -97,7 +98,7 @@ class LearnerNode:
     self._counter_handle = counter
     # Learner steps are sent one by one: the limit check below sees them all.
     self._counts = ray_helpers.CounterProxy(counter, flush_every_seconds=0.0)
-    builder = FtwBuilder(config)
+    builder = FtwBuilder(config, specs)
     network = builder.make_network()
     self._learner = builder.make_learner(
         network, replay_address,
@@ -178,7 +179,8 @@ class ActorNode:
   """Steps `num_envs` environments, writes sequences to Reverb."""
 
   def __init__(self, config, logdir: str, actor_id: int, replay_address: str,
-               learner, counter, first_weights_timeout: float = 300.0):
+               learner, counter, first_weights_timeout: float = 300.0,
+               specs=None):
     ray_helpers.limit_tensorflow_threads()  # Before anything builds a tensor.
     import reverb  # pylint: disable=g-import-not-at-top
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -189,7 +191,7 @@ class ActorNode:
     self._id = actor_id
     seed = config.seed + 1000 * actor_id
     tf.random.set_seed(seed)
-    builder = FtwBuilder(config)
+    builder = FtwBuilder(config, specs)
     env = builder.make_environment(seed=seed, num_envs=config.num_envs)
     self._adder = builder.make_adder(reverb.Client(replay_address))
     actor = builder.make_actor(builder.make_network(), adder=self._adder,
@@ -232,13 +234,13 @@ class EvaluatorNode:
   """Greedy policy, evaluated every `eval_every_seconds` in a thread."""
 
   def __init__(self, config, logdir: str, learner, counter,
-               first_weights_timeout: float = 300.0):
+               first_weights_timeout: float = 300.0, specs=None):
     ray_helpers.limit_tensorflow_threads()
     from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
     from agents.ftw.evaluator import Evaluator  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
     self._config = config
-    self._evaluator = Evaluator(FtwBuilder(config),
+    self._evaluator = Evaluator(FtwBuilder(config, specs),
                                 ray_helpers.RemoteVariableSource(learner))
     ray_helpers.wait_for_weights(self._evaluator, first_weights_timeout)
     self._counts = ray_helpers.CounterProxy(counter, flush_every_seconds=0.0)

@@ -6,7 +6,7 @@ job is exactly the piece local training uses: `make_environment`,
 `make_learner` and `make_actor` (Acme's builder names).
 """
 
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
 
 import dm_env
 import reverb
@@ -62,16 +62,40 @@ class _ResumingIterator:
 _DATASET_TIMEOUT_MS = 1000
 
 
-class FtwBuilder:
-  """Builds environments, network, replay, learner and actors."""
+class AgentSpecs(NamedTuple):
+  """What every node needs to know of the environment and the network.
 
-  def __init__(self, config: FtwConfig):
+  observation_spec: one environment's (OAR-wrapped) observation spec.
+  action_spec: one environment's action spec.
+  core_state_spec: the recurrent state's per-environment TensorSpecs.
+  """
+  observation_spec: Any
+  action_spec: Any
+  core_state_spec: Any
+
+
+class FtwBuilder:
+  """Builds environments, network, replay, learner and actors.
+
+  Without `specs` it learns them once from a probe environment (and the
+  core-state spec from a network, when first needed); a distributed job
+  computes them in its driver (`builder.specs`) and hands them to every node,
+  so that no node builds an environment or a network just to learn shapes.
+  """
+
+  def __init__(self, config: FtwConfig, specs: Optional[AgentSpecs] = None):
     self._config = config
-    probe = self._make_single_env(seed=config.seed)
-    self._observation_spec = probe.observation_spec()
-    self._action_spec = probe.action_spec()
-    if hasattr(probe, "close"):
-      probe.close()
+    self._core_state_spec = None
+    if specs is None:
+      probe = self._make_single_env(seed=config.seed)
+      self._observation_spec = probe.observation_spec()
+      self._action_spec = probe.action_spec()
+      if hasattr(probe, "close"):
+        probe.close()
+    else:
+      self._observation_spec = specs.observation_spec
+      self._action_spec = specs.action_spec
+      self._core_state_spec = specs.core_state_spec
     if not hasattr(self._action_spec, "num_values"):
       raise ValueError(f"environment {config.environment!r} must have a "
                        f"discrete action spec, got {self._action_spec}")
@@ -136,12 +160,20 @@ class FtwBuilder:
       frames = self._dummy_oar((1, _RP_FRAMES)).observation
       network.reward_prediction_logits(frames)
 
+  @property
+  def specs(self) -> AgentSpecs:
+    """The specs to hand to other builders of the same config."""
+    return AgentSpecs(self._observation_spec, self._action_spec,
+                      self.core_state_spec())
+
   def core_state_spec(self):
     """Per-environment (unbatched) TensorSpecs of the recurrent state."""
-    network = self.make_network(create_variables=False)
-    return tree.map_structure(
-        lambda t: tf.TensorSpec(t.shape[1:], t.dtype),
-        network.initial_state(1))
+    if self._core_state_spec is None:
+      network = self.make_network(create_variables=False)
+      self._core_state_spec = tree.map_structure(
+          lambda t: tf.TensorSpec(t.shape[1:], t.dtype),
+          network.initial_state(1))
+    return self._core_state_spec
 
   def sequence_signature(self) -> replay.Step:
     """Spec of one sequence item (the datasets decode items with it)."""
