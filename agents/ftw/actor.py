@@ -9,6 +9,7 @@ import tree
 
 from ftw import core
 from ftw import variable_utils
+from ftw.replay import layout
 
 
 def _reset_rows(first: tf.Tensor, initial, state):
@@ -74,8 +75,8 @@ class FtwActor(core.Actor):
     if self._adder is not None:
       # The state stays a TF nest: the adder converts it only for the rows
       # whose next step starts a sequence (the only steps that store it).
-      extras = {"logits": self._last_logits.numpy(),
-                "core_state": self._last_state}
+      extras = layout.actor_extras(self._last_logits.numpy(),
+                                   self._last_state)
       self._adder.add(action, next_timestep, extras)
 
   def update(self, wait: bool = False):

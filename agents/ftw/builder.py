@@ -20,6 +20,7 @@ from ftw import core
 from ftw import envs
 from ftw import replay
 from ftw import variable_utils
+from ftw.replay import layout
 from ftw.envs.oar_wrapper import OARWrapper
 from ftw.envs.vector_env import VectorEnv
 from ftw.tf.networks.factory import make_ftw_network
@@ -178,8 +179,7 @@ class FtwBuilder:
   def sequence_signature(self) -> replay.Step:
     """Spec of one sequence item (the datasets decode items with it)."""
     if self._signature is None:
-      extras = {"logits": tf.TensorSpec([self.num_actions], tf.float32),
-                replay.CORE_STATE_KEY: self.core_state_spec()}
+      extras = layout.extras_spec(self.num_actions, self.core_state_spec())
       step = replay.make_step_spec(self._observation_spec, self._action_spec,
                                    extras)
       self._signature = replay.sequence_signature(

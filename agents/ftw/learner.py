@@ -10,6 +10,7 @@ import tree
 from agents.ftw import losses
 from agents.ftw.config import FtwConfig
 from ftw import core
+from ftw.replay import layout
 from ftw.tf.networks import normalization
 from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
@@ -101,15 +102,15 @@ class FtwLearner(core.Learner):
         observation=data.observation, action=data.action,
         reward=tf.cast(data.reward, tf.float32),
         discount=tf.cast(data.discount, tf.float32),
-        behaviour_logits=data.extras["logits"],
+        behaviour_logits=data.extras[layout.LOGITS_KEY],
         mask=tf.cast(data.mask, tf.float32))
 
   def _step(self, data, rp_frames, rp_rewards,
             use_rp: bool) -> Dict[str, tf.Tensor]:
     config = self._config
     # The core state is stored once per item ([B, ...]), not per step.
-    state = data.extras["core_state"]
-    seq = self._unpack(data._replace(extras={"logits": data.extras["logits"]}))
+    data, state = layout.split_core_state(data)
+    seq = self._unpack(data)
     torso = getattr(self._network.embed, "torso", None)
     if getattr(torso, "input_normalizer", None) is not None:
       frames = seq.observation.observation

@@ -70,14 +70,14 @@ def test_greedy_actor_takes_the_argmax(builder):
 
 
 def test_variable_client_copies_every_period(builder):
-  learner_net = builder.make_network()
-  actor_net = builder.make_network()
+  learner_net = builder.make_network(seed=1)
+  actor_net = builder.make_network(seed=2)
   source = _Source(learner_net)
   actor = builder.make_actor(actor_net, variable_source=source)
   differs = lambda: any(
       not np.array_equal(a.numpy(), b.numpy())
       for a, b in zip(actor_net.variables, learner_net.variables))
-  assert differs()  # Independently initialised.
+  assert differs()  # Initialised from different seeds.
   actor.update()
   assert source.calls == 0 and differs()  # Period 2: not yet.
   actor.update()

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
+from ftw.replay import layout
 
 _SMALL = dict(environment="catch", environment_kwargs={"rows": 6},
               num_envs=4, sequence_length=5, batch_size=4, queue_size=64,
@@ -63,10 +64,9 @@ def test_learner_unroll_reproduces_behaviour_logits(overrides):
       actor.observe(action, timestep)
     learner = builder.make_learner(network, address)
     data = next(learner._iterator).data  # pylint: disable=protected-access
-    seq = learner._unpack(data._replace(  # pylint: disable=protected-access
-        extras={"logits": data.extras["logits"]}))
-    outputs, _ = network.unroll(seq.observation,
-                                data.extras["core_state"])
+    data, core_state = layout.split_core_state(data)
+    seq = learner._unpack(data)  # pylint: disable=protected-access
+    outputs, _ = network.unroll(seq.observation, core_state)
     target = tf.nn.log_softmax(outputs.policy_logits).numpy()
     behaviour = tf.nn.log_softmax(seq.behaviour_logits).numpy()
     real = seq.mask.numpy() > 0

@@ -1,0 +1,54 @@
+"""The replay item layout of the actor-critic agents: its one owner.
+
+An item (see `base.Step` and `sequence_adder`) holds T steps; the actor's
+extras of a step are a mapping:
+
+  extras[LOGITS_KEY]      [A] behaviour policy logits at o_t (per step);
+  extras[CORE_STATE_KEY]  the recurrent state the action at the item's FIRST
+                          step was chosen with, stored once per item (no
+                          time dimension): the learner unrolls from it;
+  any other key           per-step extras of an agent (kept, never dropped).
+
+Adders, the builder's signature and the learner ask this module; nobody
+else spells the keys.
+"""
+
+from typing import Any, Dict, Mapping, Tuple
+
+import tensorflow as tf
+
+from ftw.replay.base import CORE_STATE_KEY
+
+LOGITS_KEY = "logits"
+
+__all__ = ("CORE_STATE_KEY", "LOGITS_KEY", "actor_extras", "extras_spec",
+           "split_core_state")
+
+
+def actor_extras(logits: Any, core_state: Any, /, **others) -> Dict[str, Any]:
+  """The extras an actor hands to its adder for one (vector) step."""
+  for key in others:
+    if key in (LOGITS_KEY, CORE_STATE_KEY):
+      raise ValueError(f"extra {key!r} is reserved by the replay layout")
+  return {LOGITS_KEY: logits, CORE_STATE_KEY: core_state, **others}
+
+
+def extras_spec(num_logits: int, core_state_spec: Any,
+                **others: tf.TensorSpec) -> Dict[str, Any]:
+  """Per-step (unbatched) specs of `actor_extras`, for the table signature."""
+  return actor_extras(tf.TensorSpec([num_logits], tf.float32),
+                      core_state_spec, **others)
+
+
+def split_core_state(data: Any) -> Tuple[Any, Any]:
+  """(the item without its core state, the core state) of a sampled item.
+
+  `data` is a `base.Step` whose extras follow this layout; every other
+  extra stays in the returned item.
+  """
+  extras = data.extras
+  if not isinstance(extras, Mapping) or CORE_STATE_KEY not in extras:
+    raise ValueError(f"item extras must hold {CORE_STATE_KEY!r}, got "
+                     f"{type(extras).__name__} {list(getattr(extras, 'keys', list)())}")
+  rest = {k: v for k, v in extras.items() if k != CORE_STATE_KEY}
+  return data._replace(extras=rest), extras[CORE_STATE_KEY]
