@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import ray
 
+from agents.ftw import limits
 from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
 from launch import common
@@ -246,16 +247,7 @@ class Job:
       ray.kill(self.handles[name], no_restart=False)
 
   def limit_reached(self, elapsed: float) -> Optional[str]:
-    config, counts = self.config, self.counts
-    if (config.max_learner_steps is not None and
-        counts.get("learner_steps", 0) >= config.max_learner_steps):
-      return "max_learner_steps reached"
-    if (config.max_actor_steps is not None and
-        counts.get("actor_steps", 0) >= config.max_actor_steps):
-      return "max_actor_steps reached"
-    if config.max_seconds is not None and elapsed >= config.max_seconds:
-      return "max_seconds reached"
-    return None
+    return limits.limit_reached(self.config, self.counts, elapsed)
 
   def recent_returns(self) -> List[float]:
     return [r for name, s in self.statuses.items()

@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional
 
 from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
+from agents.ftw import limits
 from agents.ftw.evaluator import Evaluator
 from ftw import environment_loop
 from ftw import replay
@@ -86,12 +87,8 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
   errors: List[BaseException] = []
   start_counts = counter.get_counts()
 
-  def limits_reached() -> bool:
-    counts = counter.get_counts()
-    return ((config.max_learner_steps is not None and
-             counts.get("learner_steps", 0) >= config.max_learner_steps) or
-            (config.max_actor_steps is not None and
-             counts.get("actor_steps", 0) >= config.max_actor_steps))
+  def limits_reached(elapsed: Optional[float] = None) -> Optional[str]:
+    return limits.limit_reached(config, counter.get_counts(), elapsed)
 
   def learner_loop():
     try:
@@ -139,10 +136,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
         if stop.is_set():
           break  # The learner finished or failed and stopped the server.
         raise
-      if limits_reached():
-        break
-      if (config.max_seconds is not None and
-          time.monotonic() - started >= config.max_seconds):
+      if limits_reached(time.monotonic() - started):
         break
       if time.monotonic() >= next_eval:
         evaluate()

@@ -116,3 +116,18 @@ def test_network_defaults_have_one_source():
   plain.reward_prediction_logits(builder._dummy_oar((1, 3)).observation)  # pylint: disable=protected-access
   shapes = lambda net: sorted((v.name, tuple(v.shape)) for v in net.variables)
   assert shapes(from_config) == shapes(plain)
+
+
+def test_limit_reached_names_the_first_limit():
+  from agents.ftw.limits import limit_reached  # pylint: disable=g-import-not-at-top
+  config = FtwConfig(max_learner_steps=10, max_actor_steps=100,
+                     max_seconds=5.0)
+  assert limit_reached(config, {"learner_steps": 9, "actor_steps": 99},
+                       4.9) is None
+  assert limit_reached(config, {"learner_steps": 10}) == (
+      "max_learner_steps reached")
+  assert limit_reached(config, {"actor_steps": 100}) == (
+      "max_actor_steps reached")
+  assert limit_reached(config, {}, 5.0) == "max_seconds reached"
+  assert limit_reached(config, {}) is None  # No time given: not checked.
+  assert limit_reached(FtwConfig(), {"learner_steps": 10**9}, 1e9) is None
