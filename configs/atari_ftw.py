@@ -1,34 +1,30 @@
-"""Atari Pong (through gymnasium + ale-py) with the full FTW agent.
+"""Atari Pong with the full FTW agent.
 
-The FTW network as the paper builds it (FtwTorso + RPTH with a shared DNC
-memory + pixel control + reward prediction + RPTH KL). `configs/atari.py`
-is the faster-learning default for Pong.
-
-
-RGB 84x84 frames, frame skip 4 with max-pooling, up to 30 no-op starts,
-rewards clipped to [-1, 1], as UNREAL and FTW preprocess them. Larger cores
-and memory than FtwConfig's defaults, and RMSProp as in IMPALA.
+The FTW network as the paper builds it: FtwTorso (residual convolutions),
+RPTH (a slow and a fast variational LSTM core sharing a 64x32 DNC memory),
+pixel control, reward prediction and the RPTH KL terms, V-trace.
+It takes the observations and learning-signal choices of `configs/atari.py`
+(84x84 grayscale, 4 stacked frames, standardised pixels, advantages and
+returns, Adam, clip 0.5, 32 environments), none of which removes a loss or
+shrinks the network; only the network and its losses differ.
 """
 
 from agents.ftw.config import FtwConfig
+from configs import atari
 
 
 def get_config() -> FtwConfig:
-  return FtwConfig(
-      environment="Pong",
-      environment_kwargs={"frame_skip": 4, "noop_max": 30,
-                          "clip_rewards": True, "sticky_actions": False},
-      variable_update_period=20,
+  defaults = FtwConfig()  # The FTW network's sizes and loss weights.
+  return atari.get_config().replace(
+      conv_filters=defaults.conv_filters,
+      residual_filters=defaults.residual_filters,
+      core="rpth",
       hidden_size=256,
       num_dimensions=128,
       rpth_period=8,
       memory_size=64,
       word_size=32,
       num_reads=2,
-      head_hidden_size=256,
-      sequence_length=20,
-      optimizer="rmsprop",
-      learning_rate=6e-4,
-      eval_every_seconds=300.0,
-      eval_episodes=4,
+      pixel_control_cost=defaults.pixel_control_cost,
+      reward_prediction_cost=defaults.reward_prediction_cost,
   )

@@ -59,6 +59,23 @@ def _pixels(observation: Any) -> Any:
   return observation
 
 
+def check_item_arguments(sequence_length, period, max_in_flight_items,
+                         reward_prediction_tables, reward_prediction_frames):
+  """Raises a ValueError naming the first item argument out of range."""
+  checks.check_int("sequence_length", sequence_length, 2)
+  if not checks.is_int(period) or not 1 <= period <= sequence_length:
+    raise ValueError(f"period must be an int in [1, sequence_length="
+                     f"{sequence_length}], got {period!r}")
+  checks.check_int("max_in_flight_items", max_in_flight_items, 1)
+  if reward_prediction_tables is not None and (
+      isinstance(reward_prediction_tables, str) or
+      len(reward_prediction_tables) != 2):
+    raise ValueError("reward_prediction_tables must be None or a pair of "
+                     f"table names (zero, nonzero), got "
+                     f"{reward_prediction_tables!r}")
+  checks.check_int("reward_prediction_frames", reward_prediction_frames, 1)
+
+
 class SequenceAdder(base.Adder):
   """Writes fixed-length sequences of one environment stream to Reverb."""
 
@@ -95,21 +112,8 @@ class SequenceAdder(base.Adder):
     Raises:
       ValueError: on an argument out of range.
     """
-    if not isinstance(sequence_length, int) or sequence_length < 2:
-      raise ValueError(
-          f"sequence_length must be an int >= 2, got {sequence_length!r}")
-    if not isinstance(period, int) or not 1 <= period <= sequence_length:
-      raise ValueError(f"period must be an int in [1, sequence_length="
-                       f"{sequence_length}], got {period!r}")
-    max_in_flight_items = checks.check_int("max_in_flight_items", max_in_flight_items, 1)
-    if reward_prediction_tables is not None and (
-        isinstance(reward_prediction_tables, str) or
-        len(reward_prediction_tables) != 2):
-      raise ValueError("reward_prediction_tables must be None or a pair of "
-                       f"table names (zero, nonzero), got "
-                       f"{reward_prediction_tables!r}")
-    reward_prediction_frames = checks.check_int(
-        "reward_prediction_frames", reward_prediction_frames, 1)
+    check_item_arguments(sequence_length, period, max_in_flight_items,
+                         reward_prediction_tables, reward_prediction_frames)
 
     self._length = sequence_length
     self._period = period

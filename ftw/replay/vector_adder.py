@@ -31,6 +31,7 @@ import tree
 from ftw import checks
 from ftw import types
 from ftw.replay import base
+from ftw.replay import sequence_adder
 from ftw.replay import timed_writer
 
 _DEFAULT_FLUSH_TIMEOUT_MS = 10_000
@@ -78,21 +79,9 @@ class VectorSequenceAdder(base.Adder):
       ValueError: on an argument out of range.
     """
     num_envs = checks.check_int("num_envs", num_envs, 1)
-    if not isinstance(sequence_length, int) or sequence_length < 2:
-      raise ValueError(
-          f"sequence_length must be an int >= 2, got {sequence_length!r}")
-    if not isinstance(period, int) or not 1 <= period <= sequence_length:
-      raise ValueError(f"period must be an int in [1, sequence_length="
-                       f"{sequence_length}], got {period!r}")
-    max_in_flight_items = checks.check_int("max_in_flight_items", max_in_flight_items, 1)
-    if reward_prediction_tables is not None and (
-        isinstance(reward_prediction_tables, str) or
-        len(reward_prediction_tables) != 2):
-      raise ValueError("reward_prediction_tables must be None or a pair of "
-                       f"table names (zero, nonzero), got "
-                       f"{reward_prediction_tables!r}")
-    reward_prediction_frames = checks.check_int(
-        "reward_prediction_frames", reward_prediction_frames, 1)
+    sequence_adder.check_item_arguments(
+        sequence_length, period, max_in_flight_items,
+        reward_prediction_tables, reward_prediction_frames)
     if not 0.0 < reward_prediction_zero_probability <= 1.0:
       raise ValueError("reward_prediction_zero_probability must be in (0, 1], "
                        f"got {reward_prediction_zero_probability!r}")
