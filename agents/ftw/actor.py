@@ -47,20 +47,28 @@ class FtwActor(core.Actor):
     self._first = tf.ones([num_envs], tf.bool)
     self._last_logits = None
     self._last_state = None
+    self._last_noise = None
+    # A core that samples a latent (RPTH) gets its noise from the actor, so
+    # the noise can be stored and the learner can replay the same z.
+    self._noise_size = getattr(network, "latent_noise_size", None)
     self._policy = tf.function(self._policy_step)
 
   def _policy_step(self, observation, state, first):
     state = _reset_rows(first, self._network.initial_state(self._num_envs),
                         state)
+    noise = None
+    if self._noise_size:
+      noise = tf.random.normal([self._num_envs, self._noise_size])
     actions, logits, new_state = self._network.select_action(
-        observation, state, greedy=self._greedy)
-    return actions, logits, state, new_state
+        observation, state, greedy=self._greedy, noise=noise)
+    return actions, logits, state, new_state, noise
 
   def select_action(self, observation) -> np.ndarray:
-    actions, logits, used_state, self._state = self._policy(
+    actions, logits, used_state, self._state, noise = self._policy(
         observation, self._state, self._first)
     self._last_logits = logits
     self._last_state = used_state
+    self._last_noise = noise
     return actions.numpy()
 
   def observe_first(self, timestep: dm_env.TimeStep):
@@ -75,8 +83,11 @@ class FtwActor(core.Actor):
     if self._adder is not None:
       # The state stays a TF nest: the adder converts it only for the rows
       # whose next step starts a sequence (the only steps that store it).
+      others = {}
+      if self._last_noise is not None:
+        others[layout.NOISE_KEY] = self._last_noise.numpy()
       extras = layout.actor_extras(self._last_logits.numpy(),
-                                   self._last_state)
+                                   self._last_state, **others)
       self._adder.add(action, next_timestep, extras)
 
   def update(self, wait: bool = False):

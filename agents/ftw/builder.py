@@ -179,7 +179,12 @@ class FtwBuilder:
   def sequence_signature(self) -> replay.Step:
     """Spec of one sequence item (the datasets decode items with it)."""
     if self._signature is None:
-      extras = layout.extras_spec(self.num_actions, self.core_state_spec())
+      others = {}
+      if self._config.core == "rpth":  # The actor's latent noise per step.
+        others[layout.NOISE_KEY] = tf.TensorSpec(
+            [self._config.num_dimensions], tf.float32)
+      extras = layout.extras_spec(self.num_actions, self.core_state_spec(),
+                                  **others)
       step = replay.make_step_spec(self._observation_spec, self._action_spec,
                                    extras)
       self._signature = replay.sequence_signature(

@@ -111,13 +111,16 @@ class FtwLearner(core.Learner):
     # The core state is stored once per item ([B, ...]), not per step.
     data, state = layout.split_core_state(data)
     seq = self._unpack(data)
+    noise = data.extras.get(layout.NOISE_KEY)  # The actor's RPTH noise.
+    if noise is not None:
+      noise = _time_major(noise)
     torso = getattr(self._network.embed, "torso", None)
     if getattr(torso, "input_normalizer", None) is not None:
       frames = seq.observation.observation
       flat = tf.reshape(frames, [-1] + frames.shape[2:].as_list())
       torso.update_input_statistics(flat, tf.reshape(seq.mask, [-1]))
     with tf.GradientTape() as tape:
-      outputs, _ = self._network.unroll(seq.observation, state)
+      outputs, _ = self._network.unroll(seq.observation, state, noise=noise)
       terms, stats = losses.policy_value_loss(
           config, seq, outputs, return_normalizer=self._return_normalizer)
       if self._use_pc:

@@ -7,6 +7,9 @@ extras of a step are a mapping:
   extras[CORE_STATE_KEY]  the recurrent state the action at the item's FIRST
                           step was chosen with, stored once per item (no
                           time dimension): the learner unrolls from it;
+  extras[NOISE_KEY]       [N] the latent sampling noise of an RPTH core at
+                          o_t (per step), so the learner replays the actor's
+                          z exactly (only for cores that sample a latent);
   any other key           per-step extras of an agent (kept, never dropped).
 
 Adders, the builder's signature and the learner ask this module; nobody
@@ -20,9 +23,10 @@ import tensorflow as tf
 from ftw.replay.base import CORE_STATE_KEY
 
 LOGITS_KEY = "logits"
+NOISE_KEY = "latent_noise"
 
-__all__ = ("CORE_STATE_KEY", "LOGITS_KEY", "actor_extras", "extras_spec",
-           "split_core_state")
+__all__ = ("CORE_STATE_KEY", "LOGITS_KEY", "NOISE_KEY", "actor_extras",
+           "extras_spec", "split_core_state")
 
 
 def actor_extras(logits: Any, core_state: Any, /, **others) -> Dict[str, Any]:

@@ -15,6 +15,8 @@ from ftw import types
 from ftw.tf.networks import auxiliary
 from ftw.tf.networks.argument_checks import check_positive_int
 from ftw.tf.networks.policy_value import PolicyValueHead
+from ftw.tf.networks.rpth import RPTH
+from ftw.tf.networks.rpth import RPTHInput
 
 
 class FtwOutput(NamedTuple):
@@ -111,25 +113,51 @@ class FtwNetwork(snt.RNNCore):
   def initial_state(self, batch_size: int, **kwargs):
     return self._core.initial_state(batch_size, **kwargs)
 
-  def __call__(self, inputs: types.OAR, prev_state) -> Tuple[FtwOutput, Any]:
-    """One step: OAR [B, ...] -> (FtwOutput with [B, ...] fields, new state)."""
+  @property
+  def latent_noise_size(self):
+    """N if the core samples a latent z with noise [B, N] (RPTH), else None.
+
+    Passing that noise explicitly (`noise=` of `__call__`, `select_action`
+    and `unroll`) makes a step replayable: the learner's unroll with the
+    actor's noise reproduces the actor's z and logits.
+    """
+    return getattr(self._core, 'num_dimensions', None) if isinstance(
+        self._core, RPTH) else None
+
+  def _core_inputs(self, embedding, noise):
+    if noise is None:
+      return embedding
+    if self.latent_noise_size is None:
+      raise ValueError('noise is only for a core that samples a latent '
+                       f'(RPTH), not {type(self._core).__name__}.')
+    return RPTHInput(embedding, noise)
+
+  def __call__(self, inputs: types.OAR, prev_state,
+               noise=None) -> Tuple[FtwOutput, Any]:
+    """One step: OAR [B, ...] -> (FtwOutput with [B, ...] fields, new state).
+
+    `noise` [B, N]: the latent sampling noise of an RPTH core (optional).
+    """
     embedding = self._embed(inputs)
-    core_output, state = self._core(embedding, prev_state)
+    core_output, state = self._core(self._core_inputs(embedding, noise),
+                                    prev_state)
     policy_logits, value = self._head(auxiliary.core_features(core_output))
     return FtwOutput(policy_logits, value, core_output), state
 
-  def select_action(self, inputs: types.OAR, state, greedy: bool = False):
+  def select_action(self, inputs: types.OAR, state, greedy: bool = False,
+                    noise=None):
     """Picks actions for one step.
 
     Args:
       inputs: OAR with [B, ...] leaves.
       state: Core state for batch size B.
       greedy: If True take the argmax of the policy, else sample from it.
+      noise: Optional [B, N] latent sampling noise (see latent_noise_size).
 
     Returns:
       (actions int32 [B], policy_logits [B, A], new_state).
     """
-    output, state = self(inputs, state)
+    output, state = self(inputs, state, noise=noise)
     logits = output.policy_logits
     if greedy:
       actions = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -137,8 +165,8 @@ class FtwNetwork(snt.RNNCore):
       actions = tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0]
     return actions, logits, state
 
-  def unroll(self, inputs: types.OAR, states=None, *, state=None
-             ) -> Tuple[FtwOutput, Any]:
+  def unroll(self, inputs: types.OAR, states=None, *, state=None,
+             noise=None) -> Tuple[FtwOutput, Any]:
     """Efficient unroll over a sequence.
 
     The embedding and heads run once over all T * B inputs (snt.BatchApply);
@@ -148,6 +176,8 @@ class FtwNetwork(snt.RNNCore):
       inputs: OAR with time-major [T, B, ...] leaves.
       states: Core state at the first step (batch size B), the seed API's
         keyword; `state=` is accepted too.
+      noise: Optional [T, B, N] latent sampling noise of an RPTH core (the
+        actor's, to replay its z exactly).
 
     Returns:
       (FtwOutput with [T, B, ...] fields, core state after the last step).
@@ -157,8 +187,8 @@ class FtwNetwork(snt.RNNCore):
                        '(or `state`), exactly once.')
     states = states if states is not None else state
     embeddings = snt.BatchApply(self._embed)(inputs)  # [T, B, D]
-    core_outputs, final_state = snt.dynamic_unroll(self._core, embeddings,
-                                                   states)
+    core_outputs, final_state = snt.dynamic_unroll(
+        self._core, self._core_inputs(embeddings, noise), states)
     features = auxiliary.core_features(core_outputs)  # [T, B, F]
     policy_logits, value = snt.BatchApply(self._head)(features)
     return FtwOutput(policy_logits, value, core_outputs), final_state

@@ -3,7 +3,7 @@
 One import path for the cores and their state/output namedtuples:
   - `VariationalUnit`, `PeriodicVariationalUnit`, `PeriodicRNNState`
     (ftw.tf.networks.variational),
-  - `RPTH`, `RPTHState`, `RPTHOutput` (ftw.tf.networks.rpth),
+  - `RPTH`, `RPTHInput`, `RPTHState`, `RPTHOutput` (ftw.tf.networks.rpth),
   - `RPTHZWrapper` (ftw.tf.networks.rpth_z_wrapper), an RPTH that outputs z,
   - `DNCWrapper`, `DNCState` (ftw.tf.networks.dnc_wrapper),
   - `LocScaleDistributionParameters` (ftw.tf.networks.distributional).
@@ -13,6 +13,7 @@ from ftw.tf.networks.distributional import LocScaleDistributionParameters
 from ftw.tf.networks.dnc_wrapper import DNCState
 from ftw.tf.networks.dnc_wrapper import DNCWrapper
 from ftw.tf.networks.rpth import RPTH
+from ftw.tf.networks.rpth import RPTHInput
 from ftw.tf.networks.rpth import RPTHOutput
 from ftw.tf.networks.rpth import RPTHState
 from ftw.tf.networks.rpth_z_wrapper import RPTHZWrapper
@@ -27,6 +28,7 @@ __all__ = (
     'PeriodicRNNState',
     'PeriodicVariationalUnit',
     'RPTH',
+    'RPTHInput',
     'RPTHOutput',
     'RPTHState',
     'RPTHZWrapper',

@@ -50,6 +50,14 @@ class RPTHState(NamedTuple):
   step: tf.Tensor
 
 
+class RPTHInput(NamedTuple):
+  """An RPTH input with explicit sampling noise: embedding [B, F] and noise
+  [B, N] (standard normal), so that z = loc + scale * noise can be replayed
+  exactly (the learner reuses the noise the actor drew)."""
+  embedding: tf.Tensor
+  noise: tf.Tensor
+
+
 class RPTHOutput(NamedTuple):
   """z: [B, N] posterior sample; distribution_params: (prior_1, ...,
   prior_K, posterior) as `LocScaleDistributionParameters`: the cores from
@@ -177,6 +185,11 @@ class RPTH(snt.RNNCore):
     self._noise = tf.random.Generator.from_non_deterministic_state()
 
   @property
+  def num_dimensions(self) -> int:
+    """N, the size of z (and of the sampling noise)."""
+    return self._num_dimensions
+
+  @property
   def slow_cores(self) -> Tuple[PeriodicVariationalUnit, ...]:
     return self._slow_cores
 
@@ -208,7 +221,9 @@ class RPTH(snt.RNNCore):
     """One step.
 
     Args:
-      inputs: [B, F] embedded input (trailing dims are flattened).
+      inputs: [B, F] embedded input (trailing dims are flattened), or an
+        `RPTHInput(embedding, noise [B, N])` to sample z with that noise
+        instead of the module's own generator.
       prev_state: `RPTHState` of the previous step.
 
     Returns:
@@ -217,6 +232,9 @@ class RPTH(snt.RNNCore):
     if not isinstance(prev_state, RPTHState):
       raise ValueError(
           f'prev_state must be an RPTHState, got {type(prev_state)}.')
+    noise = None
+    if isinstance(inputs, RPTHInput):
+      inputs, noise = inputs.embedding, inputs.noise
     inputs = tf.convert_to_tensor(inputs)
     if inputs.shape.rank is not None and inputs.shape.rank < 2:
       raise ValueError(
@@ -247,7 +265,11 @@ class RPTH(snt.RNNCore):
     posterior, fast_state = self._fast_core(
         tf.concat(fast_inputs, axis=-1), fast_state)
 
-    eps = self._noise.normal(tf.shape(posterior.loc), dtype=posterior.loc.dtype)
+    if noise is None:
+      eps = self._noise.normal(tf.shape(posterior.loc),
+                               dtype=posterior.loc.dtype)
+    else:
+      eps = tf.cast(noise, posterior.loc.dtype)
     z = posterior.loc + posterior.scale * eps
     output = RPTHOutput(z=z, distribution_params=(*priors, posterior))
     state = RPTHState(z=z, core_state=(*slow_states, fast_state),

@@ -204,3 +204,28 @@ def test_unroll_follows_the_seed_api():
     net.unroll(inputs)
   with pytest.raises(ValueError, match="states"):
     net.unroll(inputs, net.initial_state(2), state=net.initial_state(2))
+
+
+def test_explicit_latent_noise_makes_steps_replayable():
+  net = make_ftw_network(A, **SMALL)
+  assert net.latent_noise_size == 6
+  t, b = 3, 2
+  inputs = _inputs(t, b)
+  noise = tf.random.normal([t, b, 6], seed=3)
+  unrolled, _ = net.unroll(inputs, net.initial_state(b), noise=noise)
+  state = net.initial_state(b)
+  for i in range(t):
+    step = tf.nest.map_structure(lambda x: x[i], inputs)
+    output, state = net(step, state, noise=noise[i])
+    np.testing.assert_allclose(output.policy_logits,
+                               unrolled.policy_logits[i], atol=1e-5)
+    np.testing.assert_allclose(output.core_output.z, unrolled.core_output.z[i],
+                               atol=1e-5)
+  posterior = unrolled.core_output.distribution_params[-1]
+  np.testing.assert_allclose(unrolled.core_output.z,
+                             posterior.loc + posterior.scale * noise,
+                             atol=1e-5)
+  lstm = _lstm_net()
+  assert lstm.latent_noise_size is None
+  with pytest.raises(ValueError, match="noise"):
+    lstm.unroll(_inputs(t, b), lstm.initial_state(b), noise=noise)
