@@ -138,3 +138,37 @@ def test_rpth_kl_terms_take_the_posterior_last():
   np.testing.assert_allclose(
       terms["kl_prior_loss"].numpy(), 3 * kl(prior_loc, prior_scale, 0.0,
                                              1.0), rtol=1e-5)
+
+
+def test_pixel_control_repeats_the_final_frame_over_padding():
+  """After an episode's final observation the zero padding would read as a
+  huge pixel change: padded frames repeat the final one instead."""
+  from ftw.types import OAR  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  t, b, a = 4, 2, 3
+  frames = rng.integers(0, 255, (t, b, 84, 84, 3)).astype(np.uint8)
+  mask = np.array([[1, 1], [1, 1], [0, 1], [0, 1]], np.float32)
+  discount = np.array([[1, 1], [0, 1], [0, 1], [0, 1]], np.float32)
+  frames[3, 0] = 0  # Sequence 0: step 2 is the final frame, 3 is padding.
+  q_values = tf.constant(rng.normal(size=(t, b, 20, 20, a)), tf.float32)
+
+  def term(pixels):
+    seq = losses.Sequence(
+        observation=OAR(tf.constant(pixels), None, None),
+        action=tf.zeros([t, b], tf.int32), reward=tf.zeros([t, b]),
+        discount=tf.constant(discount), behaviour_logits=None,
+        mask=tf.constant(mask))
+    return float(losses.pixel_control_term(_config(), seq, q_values))
+
+  repeated = frames.copy()
+  repeated[3, 0] = frames[2, 0]
+  assert term(frames) == pytest.approx(term(repeated), rel=1e-6)
+  # Without the repetition the padded step would change the loss.
+  from ftw.tf.losses import pixel_control  # pylint: disable=g-import-not-at-top
+  naive = pixel_control.pixel_control_loss(
+      observations=tf.constant(frames, tf.float32) / 255.0,
+      actions=tf.zeros([t - 1, b], tf.int32), action_values=q_values,
+      cell_size=4, discount_factor=0.9 * discount[:-1] * mask[:-1],
+      crop_height_dim=(2, 82), crop_width_dim=(2, 82))
+  assert 0.01 * float(tf.reduce_mean(naive.loss)) != pytest.approx(
+      term(frames), rel=1e-3)
