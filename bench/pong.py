@@ -1,13 +1,14 @@
 """Pong throughput of the FTW agents, part by part, before and after.
 
-Agents (all on Atari Pong, 16 environments per actor, T=20, B=16):
+Agents (all on Atari Pong, each config's environments per actor (32),
+T=20, B=16):
   default   configs/atari.py: 84x84x4 grayscale stack, A3C torso, LSTM(256);
-  light-v1  what the light agent was before: 84x84 RGB, FtwTorso, LSTM(256),
+  light-v1  the light agent of the issue: FtwTorso, LSTM(256), no memory,
             no auxiliary losses (configs/atari_ftw.py with core=lstm);
   full      configs/atari_ftw.py: FtwTorso + RPTH + DNC + pixel control +
             reward prediction + KL.
 
-Parts, per vector step of 16 environments (ms) or per second:
+Parts, per vector step of all the actor's environments (ms) or per second:
   env        VectorEnv.step with random actions;
   inference  FtwActor.select_action (one batched network call);
   insert     adder.add of that step: BatchedSequenceAdder (before: one
@@ -37,6 +38,7 @@ from agents.ftw.builder import FtwBuilder
 from configs import atari
 from configs import atari_ftw
 from ftw import replay
+from ftw.replay import layout
 
 FRAME_SKIP = 4
 
@@ -45,8 +47,10 @@ def agents():
   light_v1 = atari_ftw.get_config().replace(
       core="lstm", memory_size=None, pixel_control_cost=0.0,
       reward_prediction_cost=0.0, kl_cost=0.0, kl_prior_cost=0.0)
-  return {"default": atari.get_config(), "light-v1": light_v1,
-          "full": atari_ftw.get_config()}
+  configs = {"default": atari.get_config(), "light-v1": light_v1,
+             "full": atari_ftw.get_config()}
+  # A queue that holds everything the timed streams write (nobody reads it).
+  return {name: c.replace(queue_size=4096) for name, c in configs.items()}
 
 
 def _time(fn, repeats):
@@ -76,8 +80,11 @@ def actor_parts(config, steps):
   for _ in range(steps):
     action = actor.select_action(timestep.observation)
     next_timestep = env.step(action)
-    extras = {"logits": actor._last_logits.numpy(),  # pylint: disable=protected-access
-              "core_state": actor._last_state}  # pylint: disable=protected-access
+    others = {}
+    if actor._last_noise is not None:  # pylint: disable=protected-access
+      others[layout.NOISE_KEY] = actor._last_noise.numpy()  # pylint: disable=protected-access
+    extras = layout.actor_extras(actor._last_logits.numpy(),  # pylint: disable=protected-access
+                                 actor._last_state, **others)  # pylint: disable=protected-access
     stream.append((action, next_timestep, extras))
     timestep = next_timestep
   first = env.reset()
@@ -170,7 +177,8 @@ def main():
                          f"{rates['xla']:.0f}",
                          f"{rates['xla'] / rates['tf.function']:.2f}x"])
     print(f"[bench] {name} done", flush=True)
-  print("\nactor parts, ms per vector step of 16 environments")
+  print(f"\nactor parts, ms per vector step of "
+        f"{agents()['default'].num_envs} environments")
   print(_common.format_table(
       ["agent", "env", "inference", "insert before", "insert now",
        "insert speed-up"], rows))
