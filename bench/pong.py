@@ -93,8 +93,6 @@ def actor_parts(config, steps):
                      ("vector", replay.VectorSequenceAdder)):
     server = reverb.Server(builder.make_replay_tables(), port=None)
     client = reverb.Client(f"localhost:{server.port}")
-    tables = [t.name for t in builder.make_replay_tables()]
-    del tables
     kwargs = dict(sequence_length=config.sequence_length,
                   period=config.sequence_period, flush_timeout_ms=1000)
     if config.reward_prediction_cost > 0:
@@ -151,9 +149,7 @@ def end_to_end(name, config, seconds):
   logdir = tempfile.mkdtemp(prefix=f"bench_pong_{name}_")
   config = config.replace(max_seconds=float(seconds),
                           eval_every_seconds=1e9, log_every_seconds=1e9)
-  start = time.monotonic()
   summary = local.train(config, logdir)
-  del start
   return summary["actor_steps"] * FRAME_SKIP / seconds
 
 

@@ -1,6 +1,6 @@
 """FtwLearner: optimises the FtwNetwork on sequences sampled from Reverb."""
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import sonnet as snt
@@ -96,24 +96,27 @@ class FtwLearner(core.Learner):
     frac = min(1.0, learner_steps / config.max_learner_steps)
     return config.learning_rate * (1.0 - frac)
 
-  def _unpack(self, data) -> losses.Sequence:
+  def _unpack(self, data) -> Tuple[losses.Sequence, Optional[tf.Tensor]]:
+    """Time-major sequence and the actor's RPTH noise [T, B, N] (or None).
+
+    `data` is an item batch without its core state (`layout.split_core_state`);
+    every leaf is transposed once.
+    """
     data = tree.map_structure(_time_major, data)
-    return losses.Sequence(
+    seq = losses.Sequence(
         observation=data.observation, action=data.action,
         reward=tf.cast(data.reward, tf.float32),
         discount=tf.cast(data.discount, tf.float32),
         behaviour_logits=data.extras[layout.LOGITS_KEY],
         mask=tf.cast(data.mask, tf.float32))
+    return seq, data.extras.get(layout.NOISE_KEY)
 
   def _step(self, data, rp_frames, rp_rewards,
             use_rp: bool) -> Dict[str, tf.Tensor]:
     config = self._config
     # The core state is stored once per item ([B, ...]), not per step.
     data, state = layout.split_core_state(data)
-    seq = self._unpack(data)
-    noise = data.extras.get(layout.NOISE_KEY)  # The actor's RPTH noise.
-    if noise is not None:
-      noise = _time_major(noise)
+    seq, noise = self._unpack(data)
     torso = getattr(self._network.embed, "torso", None)
     if getattr(torso, "input_normalizer", None) is not None:
       frames = seq.observation.observation

@@ -301,10 +301,10 @@ class VectorSequenceAdder(base.Adder):
     ring[rows, :-1] = ring[rows, 1:]
     ring[rows, -1] = pixels
     ready = self._t[rows] >= self._rp_frames
-    keep = ready & ((rewards != 0) |
-                    (self._rng.random(len(rows)) < self._rp_zero_p))
-    if self._rp_zero_p >= 1.0:
-      keep = ready
+    keep = ready
+    if self._rp_zero_p < 1.0:  # Draw only when zero rewards are subsampled.
+      keep = ready & ((rewards != 0) |
+                      (self._rng.random(len(rows)) < self._rp_zero_p))
     writer = self._rp_timed.writer
     for j in np.flatnonzero(keep):
       writer.append([ring[rows[j]].copy(), rewards[j]])

@@ -57,11 +57,8 @@ def test_learner_unroll_reproduces_behaviour_logits(overrides):
     learner = builder.make_learner(network, address)
     data = next(learner._iterator).data  # pylint: disable=protected-access
     data, core_state = layout.split_core_state(data)
-    seq = learner._unpack(data)  # pylint: disable=protected-access
-    noise = data.extras.get(layout.NOISE_KEY)
+    seq, noise = learner._unpack(data)  # pylint: disable=protected-access
     assert (noise is not None) == (config.core == "rpth")
-    if noise is not None:
-      noise = tf.transpose(noise, [1, 0, 2])
     outputs, _ = network.unroll(seq.observation, core_state, noise=noise)
     target = tf.nn.log_softmax(outputs.policy_logits).numpy()
     behaviour = tf.nn.log_softmax(seq.behaviour_logits).numpy()
