@@ -37,6 +37,13 @@ class EnvironmentLoop:
     self._window = return_window
     self._timestep: Optional[dm_env.TimeStep] = None
     self._rate = counting.StepsPerSecond()
+    # A team game rewards event vectors; returns are of the game's reward.
+    self._game_reward = getattr(environment, "game_reward", None)
+
+  def _rewards(self, timestep: dm_env.TimeStep) -> np.ndarray:
+    """[N] rewards the returns add up (the game's, for an event reward)."""
+    reward = np.asarray(timestep.reward)
+    return reward if self._game_reward is None else self._game_reward(reward)
 
   @property
   def recent_returns(self) -> List[float]:
@@ -60,7 +67,7 @@ class EnvironmentLoop:
     first = np.asarray(timestep.step_type) == int(dm_env.StepType.FIRST)
     last = np.asarray(timestep.step_type) == int(dm_env.StepType.LAST)
     stepped = ~first  # A FIRST row was a reset: no action took effect.
-    self._returns[stepped] += np.asarray(timestep.reward)[stepped]
+    self._returns[stepped] += self._rewards(timestep)[stepped]
     self._lengths[stepped] += 1
     results = []
     for i in np.flatnonzero(last):
@@ -111,7 +118,7 @@ class EnvironmentLoop:
       first = np.asarray(timestep.step_type) == int(dm_env.StepType.FIRST)
       last = np.asarray(timestep.step_type) == int(dm_env.StepType.LAST)
       stepped = ~first
-      self._returns[stepped] += np.asarray(timestep.reward)[stepped]
+      self._returns[stepped] += self._rewards(timestep)[stepped]
       self._lengths[stepped] += 1
       for i in np.flatnonzero(last & ~done):
         if len(results) < num_episodes:

@@ -18,6 +18,7 @@ import tempfile
 import typing
 from typing import List, Optional, Sequence, Tuple
 
+from agents import registry
 from agents.ftw.config import FtwConfig
 from ftw import envs
 
@@ -35,9 +36,13 @@ def load_config(path_or_module: str) -> FtwConfig:
   if not hasattr(module, "get_config"):
     raise ValueError(f"--config {path_or_module!r} defines no get_config()")
   config = module.get_config()
-  if not isinstance(config, FtwConfig):
+  try:
+    registry.agent_name(config)  # FtwConfig, or another agent's config.
+  except ValueError:
     raise ValueError(f"get_config() in {path_or_module!r} must return an "
-                     f"FtwConfig, got {type(config).__name__}")
+                     f"FtwConfig (or another agent's config: "
+                     f"{[c.__name__ for c in registry.config_classes()]}), "
+                     f"got {type(config).__name__}") from None
   return config
 
 

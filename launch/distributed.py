@@ -33,7 +33,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 import ray
 
 from agents.ftw import limits
-from agents.ftw.builder import FtwBuilder
+from agents import registry
 from agents.ftw.config import FtwConfig
 from launch import common
 from launch import program as program_lib
@@ -170,7 +170,7 @@ class Job:
     started = time.monotonic()
     # Environment and core-state specs, once, here: no node builds a probe
     # environment or a network just to learn shapes.
-    specs = FtwBuilder(config).specs
+    specs = registry.make_builder(config).specs
     counter = self._create("counter")
     self._create("replay", config, specs=specs)
     self._wait_ready(["counter", "replay"])
@@ -179,10 +179,12 @@ class Job:
                            counter, self.resume, specs=specs)
     self._wait_ready(["learner"])
     self._create("evaluator", config, logdir, learner, counter, specs=specs)
+    num_actors = sum(s.kind == "actor" for s in self.specs.values())
     for name, spec in self.specs.items():
       if spec.kind == "actor":
         self._create(name, config, logdir, spec.actor_id,
-                     self.replay_address, learner, counter, specs=specs)
+                     self.replay_address, learner, counter, specs=specs,
+                     num_actors=num_actors)
     self._wait_ready([n for n in self.specs if n not in self.statuses])
     self.counts = ray.get(counter.get_counts.remote(), timeout=STARTUP_TIMEOUT_S)
     self.counts_view.counts = self.counts

@@ -23,10 +23,10 @@ import time
 import traceback
 from typing import Any, Dict, List, Optional
 
-from agents.ftw.builder import FtwBuilder
+from agents import registry
 from agents.ftw.config import FtwConfig
 from agents.ftw import limits
-from agents.ftw.evaluator import Evaluator
+from agents.ftw.evaluator import make_evaluator
 from ftw import environment_loop
 from ftw import replay
 from ftw.utils import checkpointing
@@ -44,7 +44,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
   """
   import reverb  # Heavy import: only when training.
 
-  builder = FtwBuilder(config)
+  builder = registry.make_builder(config)  # FtwBuilder for an FtwConfig.
   counter = counting.Counter()
   stop = threading.Event()
   env = builder.make_environment(seed=config.seed, num_envs=config.num_envs)
@@ -80,7 +80,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       env, actor, counter=counting.Counter(counter, "actor"),
       logger=loggers.make_logger("actor", logdir, "actor_steps",
                                  print_every_seconds=None))
-  evaluator = Evaluator(builder, variable_source=learner)
+  evaluator = make_evaluator(builder, variable_source=learner)
   eval_logger = loggers.make_logger("evaluator", logdir, "actor_steps",
                                     print_every_seconds=0.0)
 
@@ -118,14 +118,15 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
 
   def evaluate():
     nonlocal last_eval
-    row = evaluator.evaluate()
-    last_eval = row["episode_return"]
+    rows = evaluator.evaluate()
+    last_eval = rows[0]["episode_return"]
     counts = counter.get_counts()
-    eval_logger.write({
-        **row,
-        "minutes": (time.monotonic() - started) / 60,
-        "actor_steps": counts.get("actor_steps", 0),
-        "learner_steps": counts.get("learner_steps", 0)})
+    for row in rows:
+      eval_logger.write({
+          **row,
+          "minutes": (time.monotonic() - started) / 60,
+          "actor_steps": counts.get("actor_steps", 0),
+          "learner_steps": counts.get("learner_steps", 0)})
 
   learner_thread.start()
   try:

@@ -2,7 +2,8 @@
 
 Each class is a plain Python class; `launch.distributed` wraps it with
 `ray.remote(...)` using its `program.NodeSpec`. Every node builds its part from
-`FtwBuilder` exactly as `launch.local` does, from the specs the driver
+its agent's builder (`agents.registry`: `FtwBuilder` for an `FtwConfig`)
+exactly as `launch.local` does, from the specs the driver
 computed once (`specs`, an `AgentSpecs`), and talks to the others only
 through Ray handles (weights, counts, control) and Reverb (trajectories):
 
@@ -63,10 +64,10 @@ class ReplayNode:
 
   def __init__(self, config, specs=None):
     import reverb  # pylint: disable=g-import-not-at-top
-    from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
+    from agents import registry  # pylint: disable=g-import-not-at-top
     ray_helpers.limit_tensorflow_threads()
-    self._server = reverb.Server(FtwBuilder(config, specs).make_replay_tables(),
-                                 port=config.replay_port)
+    tables = registry.make_builder(config, specs).make_replay_tables()
+    self._server = reverb.Server(tables, port=config.replay_port)
     # The node's IP, not localhost: actors on other machines connect to it.
     self._address = f"{ray.util.get_node_ip_address()}:{self._server.port}"
 
@@ -91,14 +92,14 @@ class LearnerNode:
 
   def __init__(self, config, logdir: str, replay_address: str, counter,
                resume: bool = False, specs=None):
-    from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
+    from agents import registry  # pylint: disable=g-import-not-at-top
     from ftw.utils import checkpointing  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
     self._config = config
     self._counter_handle = counter
     # Learner steps are sent one by one: the limit check below sees them all.
     self._counts = ray_helpers.CounterProxy(counter, flush_every_seconds=0.0)
-    builder = FtwBuilder(config, specs)
+    builder = registry.make_builder(config, specs)
     network = builder.make_network()
     self._learner = builder.make_learner(
         network, replay_address,
@@ -180,23 +181,25 @@ class ActorNode:
 
   def __init__(self, config, logdir: str, actor_id: int, replay_address: str,
                learner, counter, first_weights_timeout: float = 300.0,
-               specs=None):
+               specs=None, num_actors: int = 1):
     ray_helpers.limit_tensorflow_threads()  # Before anything builds a tensor.
     import reverb  # pylint: disable=g-import-not-at-top
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
+    from agents import registry  # pylint: disable=g-import-not-at-top
     from ftw import environment_loop  # pylint: disable=g-import-not-at-top
     from ftw import replay  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
     self._id = actor_id
     seed = config.seed + 1000 * actor_id
     tf.random.set_seed(seed)
-    builder = FtwBuilder(config, specs)
+    builder = registry.make_builder(config, specs)
     env = builder.make_environment(seed=seed, num_envs=config.num_envs)
     self._adder = builder.make_adder(reverb.Client(replay_address))
     actor = builder.make_actor(builder.make_network(), adder=self._adder,
                                variable_source=ray_helpers.RemoteVariableSource(learner),
-                               asynchronous_updates=True)
+                               asynchronous_updates=True,
+                               **registry.actor_kwargs(config, actor_id,
+                                                       num_actors))
     ray_helpers.wait_for_weights(actor, first_weights_timeout)
     self._proxy = ray_helpers.CounterProxy(counter, flush_every_seconds=0.5)
     self._counts = _PerActorCounts(self._proxy, actor_id)
@@ -236,12 +239,12 @@ class EvaluatorNode:
   def __init__(self, config, logdir: str, learner, counter,
                first_weights_timeout: float = 300.0, specs=None):
     ray_helpers.limit_tensorflow_threads()
-    from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
-    from agents.ftw.evaluator import Evaluator  # pylint: disable=g-import-not-at-top
+    from agents import registry  # pylint: disable=g-import-not-at-top
+    from agents.ftw.evaluator import make_evaluator  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
     self._config = config
-    self._evaluator = Evaluator(FtwBuilder(config, specs),
-                                ray_helpers.RemoteVariableSource(learner))
+    self._evaluator = make_evaluator(registry.make_builder(config, specs),
+                                     ray_helpers.RemoteVariableSource(learner))
     ray_helpers.wait_for_weights(self._evaluator, first_weights_timeout)
     self._counts = ray_helpers.CounterProxy(counter, flush_every_seconds=0.0)
     self._logger = loggers.make_logger("evaluator", logdir, "actor_steps",
@@ -262,15 +265,16 @@ class EvaluatorNode:
   def evaluate(self) -> float:
     """Plays `eval_episodes` greedy episodes with the latest weights; logs."""
     with self._lock:
-      row = self._evaluator.evaluate()
-      mean = row["episode_return"]
+      rows = self._evaluator.evaluate()
+      mean = rows[0]["episode_return"]
       self._counts.flush()
       counts = self._counts.get_counts()
-      self._logger.write({
-          **row,
-          "minutes": (time.monotonic() - self._started) / 60,
-          "actor_steps": counts.get("actor_steps", 0),
-          "learner_steps": counts.get("learner_steps", 0)})
+      for row in rows:
+        self._logger.write({
+            **row,
+            "minutes": (time.monotonic() - self._started) / 60,
+            "actor_steps": counts.get("actor_steps", 0),
+            "learner_steps": counts.get("learner_steps", 0)})
       self.last_return = mean
       self.evaluations += 1
       return mean

@@ -28,6 +28,9 @@ class FtwActor(core.Actor):
   its timestep is FIRST. Each observed step is passed to the adder together
   with the behaviour policy's logits and the core state the action was chosen
   with (the learner starts its unroll from that state).
+
+  Actions are int32 [N], or [N, G] for a network with G action groups
+  (multi-discrete); the stored logits are then the groups' concatenated.
   """
 
   def __init__(self, network, num_envs: int, adder=None,

@@ -21,8 +21,10 @@ from ftw import envs
 from ftw import replay
 from ftw import variable_utils
 from ftw.replay import layout
+from ftw.envs.action_spaces import num_actions_from_spec
 from ftw.envs.oar_wrapper import OARWrapper
 from ftw.envs.vector_env import VectorEnv
+from ftw.tf.internal_reward.ftw_internal_reward import InternalRewards
 from ftw.tf.networks.factory import make_ftw_network
 from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
@@ -97,25 +99,66 @@ class FtwBuilder:
       self._observation_spec = specs.observation_spec
       self._action_spec = specs.action_spec
       self._core_state_spec = specs.core_state_spec
-    if not hasattr(self._action_spec, "num_values"):
-      raise ValueError(f"environment {config.environment!r} must have a "
-                       f"discrete action spec, got {self._action_spec}")
-    self.num_actions = int(self._action_spec.num_values)
+    try:
+      # An int, or a list of group sizes for a multi-discrete action.
+      self.num_actions = num_actions_from_spec(self._action_spec)
+    except ValueError as error:
+      raise ValueError(f"environment {config.environment!r}: {error}") from None
     self._signature = None
+    self._check_rewards()
+
+  def _check_rewards(self):
+    """A vector reward (game events) needs one internal reward weight per
+    entry; a scalar reward may have a scalar weight or none."""
+    shape = tuple(self._observation_spec.reward.shape)
+    weights = self._config.internal_reward_weights
+    if shape and (weights is None or len(weights) != shape[-1]):
+      raise ValueError(
+          f"environment {self._config.environment!r} rewards a vector of "
+          f"{shape[-1]} game events: internal_reward_weights must have "
+          f"{shape[-1]} entries (r = w . events), got {weights!r}")
+    if not shape and weights is not None and len(weights) != 1:
+      raise ValueError(
+          f"environment {self._config.environment!r} has a scalar reward: "
+          f"internal_reward_weights must be None or one weight, got "
+          f"{weights!r}")
 
   @property
   def config(self) -> FtwConfig:
     return self._config
 
+  @property
+  def team_game(self) -> bool:
+    """Whether each environment is an arena of several player slots."""
+    return envs.is_team_game(self._config.environment)
+
+  @property
+  def num_slots(self) -> int:
+    """Rows an actor steps: num_envs, times the players of a team game."""
+    c = self._config
+    if not self.team_game:
+      return c.num_envs
+    return c.num_envs * envs.team_game_players(c.environment,
+                                               c.environment_kwargs)
+
   def _make_single_env(self, seed: int) -> dm_env.Environment:
+    """One environment (one arena of a team game): its specs are the agent's."""
+    if self.team_game:
+      return self.make_environment(seed, num_envs=1)
     env = envs.make_environment(self._config.environment, seed=seed,
                                 **self._config.environment_kwargs)
     return OARWrapper(env)
 
-  def make_environment(self, seed: int, num_envs: Optional[int] = None
-                       ) -> VectorEnv:
-    """`num_envs` OAR-wrapped environments seeded seed, seed + 1, ..."""
-    n = num_envs or self._config.num_envs
+  def make_environment(self, seed: int, num_envs: Optional[int] = None):
+    """`num_envs` OAR-wrapped environments seeded seed, seed + 1, ...
+
+    A team game gives `num_envs` arenas as `CtfSlots` (each player a row).
+    """
+    c = self._config
+    n = num_envs or c.num_envs
+    if self.team_game:
+      return envs.make_team_game_slots(c.environment, n, seed,
+                                       **c.environment_kwargs)
     return VectorEnv([lambda i=i: self._make_single_env(seed + i)
                       for i in range(n)])
 
@@ -138,12 +181,21 @@ class FtwBuilder:
         num_writes=c.num_writes, head_hidden_size=c.head_hidden_size,
         pixel_control=c.pixel_control_cost > 0,
         reward_prediction=c.reward_prediction_cost > 0,
-        normalize_inputs=c.normalize_observations)
+        normalize_inputs=c.normalize_observations,
+        internal_rewards=self._internal_rewards())
     if hasattr(network.core, "reset_noise_seed"):
       network.core.reset_noise_seed(seed)
     if create_variables:
       self._create_variables(network)
     return network
+
+  def _internal_rewards(self) -> Optional[InternalRewards]:
+    weights = self._config.internal_reward_weights
+    if weights is None:
+      return None
+    # A scalar reward gets a scalar weight (it scales the reward).
+    vector = bool(self._observation_spec.reward.shape)
+    return InternalRewards(weights if vector else weights[0])
 
   def _dummy_oar(self, leading: Tuple[int, ...]):
     return tree.map_structure(
@@ -185,15 +237,19 @@ class FtwBuilder:
             [self._config.num_dimensions], tf.float32)
       extras = layout.extras_spec(self.num_actions, self.core_state_spec(),
                                   **others)
+      # The stored reward has the shape of the OAR's previous reward (a
+      # vector of game events in a team game).
       step = replay.make_step_spec(self._observation_spec, self._action_spec,
-                                   extras)
+                                   extras,
+                                   reward_spec=self._observation_spec.reward)
       self._signature = replay.sequence_signature(
           step, self._config.sequence_length)
     return self._signature
 
   def reward_prediction_signature(self) -> replay.RewardPredictionItem:
     return replay.reward_prediction_signature(
-        self._observation_spec.observation, _RP_FRAMES)
+        self._observation_spec.observation, _RP_FRAMES,
+        reward_shape=self._observation_spec.reward.shape)
 
   def make_replay_tables(self) -> List[reverb.Table]:
     """The sequence queue and the two reward-prediction tables."""
@@ -218,7 +274,7 @@ class FtwBuilder:
     rp_tables = ((replay.RP_ZERO_TABLE, replay.RP_NONZERO_TABLE)
                  if c.reward_prediction_cost > 0 else None)
     return replay.VectorSequenceAdder(
-        client, num_envs or c.num_envs, sequence_length=c.sequence_length,
+        client, num_envs or self.num_slots, sequence_length=c.sequence_length,
         period=c.sequence_period, reward_prediction_tables=rp_tables,
         reward_prediction_frames=_RP_FRAMES,
         reward_prediction_zero_probability=(
@@ -292,5 +348,5 @@ class FtwBuilder:
           variable_source, network.variables,
           update_period=self._config.variable_update_period,
           asynchronous=asynchronous_updates)
-    return FtwActor(network, num_envs or self._config.num_envs, adder=adder,
+    return FtwActor(network, num_envs or self.num_slots, adder=adder,
                     variable_client=client, greedy=greedy)

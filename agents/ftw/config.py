@@ -1,6 +1,8 @@
 """Configuration of the FTW agent; validates itself on construction."""
 
 import dataclasses
+import math
+import numbers
 from typing import Any, Dict, Optional, Tuple
 
 from ftw import checks
@@ -17,7 +19,8 @@ class FtwConfig:
   environment_kwargs: Dict[str, Any] = dataclasses.field(default_factory=dict)
   """Extra keyword arguments for the environment factory."""
   num_envs: int = 16
-  """Environments one actor steps together (one network call per step)."""
+  """Environments one actor steps together (one network call per step); for
+  a team game ('ctf') the arenas, each with all its players as slots."""
   variable_update_period: int = 100
   """Actor steps (vector steps) between pulls of the learner's variables."""
 
@@ -72,6 +75,10 @@ class FtwConfig:
   """Batches the learner's dataset prefetches (keep small on few cores)."""
 
   # Losses.
+  internal_reward_weights: Optional[Tuple[float, ...]] = None
+  """FTW's internal reward: one weight per entry of a vector reward (game
+  events), r = w . events in the embedding and the losses; None: the
+  environment's scalar reward as is."""
   loss: str = "vtrace"
   """Policy loss: 'vtrace' (IMPALA) or 'a2c' (n-step advantage actor-critic)."""
   discount: float = 0.99
@@ -211,6 +218,9 @@ class FtwConfig:
                  "log_every_seconds"):
       if getattr(self, name) < 0:
         raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+    if self.internal_reward_weights is not None:
+      self.internal_reward_weights = _weights(self.internal_reward_weights,
+                                              "internal_reward_weights")
     if self.learning_rate_schedule == "linear" and not self.max_learner_steps:
       raise ValueError("learning_rate_schedule='linear' needs max_learner_steps")
 
@@ -249,6 +259,22 @@ def _filters(value, name, allow_empty):
                      "sequence of (channels, kernel, stride) triples of "
                      f"positive ints, got {value!r}")
   return tuple(triples)
+
+
+def _weights(value, name):
+  """A non-empty sequence of finite floats, as a tuple of floats."""
+  ok = isinstance(value, (list, tuple)) and len(value) > 0
+  out = []
+  for v in value if ok else ():
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (
+        math.isfinite(v)):
+      ok = False
+      break
+    out.append(float(v))
+  if not ok:
+    raise ValueError(f"{name} must be None or a non-empty sequence of finite "
+                     f"floats (one per reward entry), got {value!r}")
+  return tuple(out)
 
 
 def _choice(config, name, choices):

@@ -3,10 +3,11 @@
 One home for the evaluation policy: its own environments (seeds from
 `seed + EVAL_SEED_OFFSET`, so they never replay the training streams), one
 row per environment up to `MAX_EVAL_ENVS`, a greedy actor with exactly that
-many rows, and the first `eval_episodes` episodes' mean return.
+many rows, and the first `eval_episodes` episodes' mean return. Team games
+have their own (`team_evaluator.py`); `make_evaluator` picks.
 """
 
-from typing import Dict
+from typing import Dict, List
 
 from ftw import core
 from ftw import environment_loop
@@ -34,13 +35,27 @@ class Evaluator:
     """Fetches the latest weights (raises if the source has none yet)."""
     self.actor.update(wait=wait)
 
-  def evaluate(self) -> Dict[str, float]:
-    """Latest weights, then the episodes: mean return and length."""
+  def evaluate(self) -> List[Dict[str, float]]:
+    """Latest weights, then the episodes: one row, mean return and length."""
     self.update()
     results = self._loop.run_episodes(self._episodes)
-    return {
+    return [{
         "episode_return": sum(r["episode_return"] for r in results)
                           / len(results),
         "episode_length": sum(r["episode_length"] for r in results)
                           / len(results),
-        "episodes": len(results)}
+        "episodes": len(results)}]
+
+
+def make_evaluator(builder, variable_source: core.VariableSource):
+  """The evaluator of the builder's environment: `Evaluator`, or for a team
+  game `TeamGameEvaluator` (against random players and a checkpoint).
+
+  Both have `update()` and `evaluate()`, which returns a list of log rows,
+  each with an `episode_return` (the launchers' progress line shows the
+  first row's).
+  """
+  if builder.team_game:
+    from agents.ftw.team_evaluator import TeamGameEvaluator  # pylint: disable=g-import-not-at-top
+    return TeamGameEvaluator(builder, variable_source)
+  return Evaluator(builder, variable_source)

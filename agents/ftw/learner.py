@@ -96,6 +96,12 @@ class FtwLearner(core.Learner):
     frac = min(1.0, learner_steps / config.max_learner_steps)
     return config.learning_rate * (1.0 - frac)
 
+  def training_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
+    """The rewards the losses see: `w . events` when the network embeds
+    internal rewards (FTW: [..., E] game events -> [...]), else as stored."""
+    internal = getattr(self._network.embed, "internal_rewards", None)
+    return rewards if internal is None else internal(rewards)
+
   def _unpack(self, data) -> Tuple[losses.Sequence, Optional[tf.Tensor]]:
     """Time-major sequence and the actor's RPTH noise [T, B, N] (or None).
 
@@ -105,7 +111,7 @@ class FtwLearner(core.Learner):
     data = tree.map_structure(_time_major, data)
     seq = losses.Sequence(
         observation=data.observation, action=data.action,
-        reward=tf.cast(data.reward, tf.float32),
+        reward=self.training_rewards(tf.cast(data.reward, tf.float32)),
         discount=tf.cast(data.discount, tf.float32),
         behaviour_logits=data.extras[layout.LOGITS_KEY],
         mask=tf.cast(data.mask, tf.float32))
@@ -125,15 +131,16 @@ class FtwLearner(core.Learner):
     with tf.GradientTape() as tape:
       outputs, _ = self._network.unroll(seq.observation, state, noise=noise)
       terms, stats = losses.policy_value_loss(
-          config, seq, outputs, return_normalizer=self._return_normalizer)
+          config, seq, outputs, return_normalizer=self._return_normalizer,
+          num_actions=self._network.num_actions)
       if self._use_pc:
         q_values = self._network.pixel_control_values(outputs.features)
         terms["pixel_control_loss"] = losses.pixel_control_term(
-            config, seq, q_values)
+            config, seq, q_values, num_actions=self._network.num_actions)
       if use_rp:
         logits = self._network.reward_prediction_logits(rp_frames)
         terms["reward_prediction_loss"] = losses.reward_prediction_term(
-            config, logits, rp_rewards)
+            config, logits, self.training_rewards(rp_rewards))
       if (hasattr(outputs.core_output, "distribution_params") and
           (config.kl_cost > 0 or config.kl_prior_cost > 0)):
         terms.update(losses.rpth_kl_terms(config, outputs.core_output,

@@ -5,12 +5,19 @@ Inputs are time-major `[T, B, ...]` sequences from the replay queue, with
 (Espeholt et al. 2018) or n-step A2C; auxiliary terms are UNREAL's pixel
 control and reward prediction (Jaderberg et al. 2016) and FTW's RPTH KL terms
 (Jaderberg et al. 2019): KL(posterior || prior) and KL(prior || N(0, I)).
+
+Multi-discrete actions (`num_actions` a sequence of G group sizes): actions
+are [T, B, G] and logits the groups' concatenated; log-probabilities and
+entropies are sums over the groups, pixel control has one Q-function per
+group (see `ftw.tf.losses.pixel_control`).
 """
 
-from typing import Any, Dict, NamedTuple, Tuple
+import typing
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 import tensorflow as tf
 
+from ftw import checks
 from ftw.tf.losses import a2c
 from ftw.tf.losses import kl as kl_lib
 from ftw.tf.losses import pixel_control
@@ -26,10 +33,10 @@ _CROP = (2, 82)
 class Sequence(NamedTuple):
   """A time-major batch of sequences, as the learner sees it."""
   observation: Any  # OAR nest, [T, B, ...]
-  action: tf.Tensor  # [T, B]
+  action: tf.Tensor  # [T, B], or [T, B, G] for G action groups
   reward: tf.Tensor  # [T, B]
   discount: tf.Tensor  # [T, B]
-  behaviour_logits: tf.Tensor  # [T, B, A]
+  behaviour_logits: tf.Tensor  # [T, B, A] (A = A_1 + ... + A_G for groups)
   mask: tf.Tensor  # [T, B], 1 on real steps
 
 
@@ -43,8 +50,27 @@ def _masked_moments(x: tf.Tensor, mask: tf.Tensor):
   return mean, tf.sqrt(variance)
 
 
+# typing.Sequence: `Sequence` here is the batch of sequences.
+NumActions = Optional[Union[int, typing.Sequence[int]]]
+
+
+def _group_sizes(num_actions: NumActions) -> Optional[List[int]]:
+  """The action group sizes if multi-discrete, else None."""
+  if num_actions is None or checks.is_int(num_actions):
+    return None
+  return list(num_actions)
+
+
+def _policy_logits(logits: tf.Tensor, num_actions: NumActions, name: str):
+  """Logits as the policy losses take them: a tensor, or a list per group."""
+  sizes = _group_sizes(num_actions)
+  if sizes is None:
+    return logits
+  return policy_lib.split_logits(logits, sizes, name)
+
+
 def policy_value_loss(config, seq: Sequence, outputs,
-                      return_normalizer=None
+                      return_normalizer=None, num_actions: NumActions = None
                       ) -> Tuple[Dict[str, tf.Tensor], Dict[str, tf.Tensor]]:
   """V-trace or n-step A2C policy and value terms, entropy regularised.
 
@@ -58,11 +84,17 @@ def policy_value_loss(config, seq: Sequence, outputs,
   targets, and the value loss compares standardised targets with the head
   output (Sample Factory's normalize_returns).
 
+  `num_actions`: the network's; a sequence of group sizes means a
+  multi-discrete action (see the module doc), None or an int a single one.
+
   Returns:
     (loss terms to add up, diagnostics of the learning signal: entropy,
     advantage and value-target scale, importance-weight statistics).
   """
-  logits = outputs.policy_logits[:-1]
+  logits = _policy_logits(outputs.policy_logits[:-1], num_actions,
+                          "policy_logits")
+  behaviour_logits = _policy_logits(seq.behaviour_logits[:-1], num_actions,
+                                    "behaviour_logits")
   head_values = outputs.value
   all_values = head_values
   if return_normalizer is not None:
@@ -77,7 +109,7 @@ def policy_value_loss(config, seq: Sequence, outputs,
   stats = {}
   if config.loss == "vtrace":
     returns = vtrace.from_logits(
-        behaviour_policy_logits=seq.behaviour_logits[:-1],
+        behaviour_policy_logits=behaviour_logits,
         target_policy_logits=logits, actions=actions, discounts=discounts,
         rewards=rewards, values=values, bootstrap_value=bootstrap,
         clip_rho_threshold=config.clip_rho_threshold,
@@ -124,8 +156,12 @@ def policy_value_loss(config, seq: Sequence, outputs,
   return terms, stats
 
 
-def pixel_control_term(config, seq: Sequence, q_values) -> tf.Tensor:
+def pixel_control_term(config, seq: Sequence, q_values,
+                       num_actions: NumActions = None) -> tf.Tensor:
   """UNREAL pixel control on the central 80x80 crop.
+
+  A multi-discrete `num_actions` (group sizes) trains one Q-function per
+  action group, the groups' losses summed.
 
   Zero padding after an episode's final observation would look like a huge
   pixel change, so padded frames repeat the final one and the discount stops
@@ -146,7 +182,8 @@ def pixel_control_term(config, seq: Sequence, q_values) -> tf.Tensor:
   output = pixel_control.pixel_control_loss(
       observations=frames, actions=seq.action[:-1], action_values=q_values,
       cell_size=config.pixel_control_cell_size, discount_factor=discount,
-      crop_height_dim=_CROP, crop_width_dim=_CROP)
+      crop_height_dim=_CROP, crop_width_dim=_CROP,
+      action_sizes=_group_sizes(num_actions))
   return config.pixel_control_cost * tf.reduce_mean(output.loss)
 
 

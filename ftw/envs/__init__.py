@@ -1,8 +1,11 @@
-"""Environments with the dm_env API: Catch, Atari through gymnasium, wrappers.
+"""Environments with the dm_env API: Catch, Atari through gymnasium, Capture
+the Flag (Melting Pot, multi-agent), wrappers.
 
 Imports stay inside `make_environment` so that `import ftw.envs` is cheap:
-gymnasium and ale-py take a while to import.
+gymnasium, ale-py and meltingpot take a while to import.
 """
+
+import importlib.util
 
 import dm_env
 
@@ -11,11 +14,15 @@ def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
   """Makes an environment by name.
 
   Args:
-    name: "catch" -> `ftw.envs.catch.Catch`; "atari:<Game>" or a bare ALE game
-      name such as "Pong" -> `ftw.envs.atari.make_atari(game=<Game>)`;
-      "gym:<id>" -> `GymnasiumToDmEnv(gymnasium.make(<id>))`.
-    seed: seeds the environment (same seed, same episodes).
-    **kwargs: passed to the constructor (Catch / make_atari / gymnasium.make).
+    name: "catch" -> `ftw.envs.catch.Catch`; "ctf" ->
+      `ftw.envs.ctf.CaptureTheFlag` (multi-agent: values carry a leading
+      player axis); "atari:<Game>" or a bare ALE game name such as "Pong" ->
+      `ftw.envs.atari.make_atari(game=<Game>)`; "gym:<id>" ->
+      `GymnasiumToDmEnv(gymnasium.make(<id>))`.
+    seed: seeds the environment (same seed, same episodes; not exactly for
+      "ctf", see `ftw.envs.ctf`).
+    **kwargs: passed to the constructor (Catch / CaptureTheFlag / make_atari /
+      gymnasium.make).
 
   Raises:
     ValueError: for a name that names no environment.
@@ -26,6 +33,10 @@ def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
   if name.lower() == "catch":
     from ftw.envs.catch import Catch  # pylint: disable=g-import-not-at-top
     return Catch(seed=seed, **kwargs)
+  if name.lower() == "ctf":
+    _check_meltingpot(name)
+    from ftw.envs.ctf import CaptureTheFlag  # pylint: disable=g-import-not-at-top
+    return CaptureTheFlag(seed=seed, **kwargs)
   if name.startswith("gym:"):
     import gymnasium as gym  # pylint: disable=g-import-not-at-top
     from ftw.envs.gym_adapter import GymnasiumToDmEnv  # pylint: disable=g-import-not-at-top
@@ -36,9 +47,18 @@ def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
     return make_atari(game=game, seed=seed, **kwargs)
   except ValueError as error:
     if "game must" in str(error):
-      raise ValueError(f"name must be 'catch', 'gym:<id>', 'atari:<Game>' or an "
-                       f"ALE game name such as 'Pong', got {name!r}.") from error
+      raise ValueError(f"name must be 'catch', 'ctf', 'gym:<id>', "
+                       f"'atari:<Game>' or an ALE game name such as 'Pong', "
+                       f"got {name!r}.") from error
     raise
+
+
+def _check_meltingpot(name: str) -> None:
+  # Found without importing it (which imports TensorFlow and dmlab2d).
+  if importlib.util.find_spec("meltingpot") is None:
+    raise ValueError(f"environment {name!r} needs Melting Pot, which is not "
+                     f"installed: run `make venv` (tools/install_meltingpot.py "
+                     f"puts its source on the path).")
 
 
 def check_environment_name(name: str) -> None:
@@ -48,6 +68,9 @@ def check_environment_name(name: str) -> None:
     raise ValueError(f"environment must be a non-empty string such as "
                      f"'catch' or 'Pong', got {name!r}.")
   if name.lower() == "catch":
+    return
+  if name.lower() == "ctf":
+    _check_meltingpot(name)
     return
   import gymnasium as gym  # pylint: disable=g-import-not-at-top
   if name.startswith("gym:"):
@@ -59,6 +82,40 @@ def check_environment_name(name: str) -> None:
   gym.register_envs(ale_py)
   game = name[len("atari:"):] if name.startswith("atari:") else name
   if f"ALE/{game}-v5" not in gym.registry:
-    raise ValueError(f"environment must be 'catch', 'gym:<id>', "
+    raise ValueError(f"environment must be 'catch', 'ctf', 'gym:<id>', "
                      f"'atari:<Game>' or an ALE game name such as 'Pong', "
                      f"got {name!r}.")
+
+
+# Team games: each environment is an arena whose players are an actor's rows.
+TEAM_GAMES = ("ctf",)
+
+
+def is_team_game(name: str) -> bool:
+  """Whether `name` is a multi-player team game (its arenas are slots)."""
+  return isinstance(name, str) and name.lower() in TEAM_GAMES
+
+
+def team_game_players(name: str, kwargs) -> int:
+  """Players per arena of team game `name` built with `kwargs`."""
+  if not is_team_game(name):
+    raise ValueError(f"{name!r} is not a team game {TEAM_GAMES}.")
+  import inspect  # pylint: disable=g-import-not-at-top
+  from ftw.envs.ctf import CaptureTheFlag  # pylint: disable=g-import-not-at-top
+  default = inspect.signature(CaptureTheFlag).parameters["num_players"].default
+  return int(kwargs.get("num_players", default))
+
+
+def make_team_game_slots(name: str, num_arenas: int, seed: int, **kwargs):
+  """`num_arenas` arenas of team game `name`, seeded seed, seed + 1, ...,
+  as the slots of one actor (`ftw.envs.ctf_slots.CtfSlots`)."""
+  if not is_team_game(name):
+    raise ValueError(f"{name!r} is not a team game {TEAM_GAMES}.")
+  if isinstance(num_arenas, bool) or not isinstance(num_arenas, int) or (
+      num_arenas < 1):
+    raise ValueError(f"num_arenas must be an int >= 1, got {num_arenas!r}.")
+  _check_meltingpot(name)
+  from ftw.envs.ctf_slots import CtfSlots  # pylint: disable=g-import-not-at-top
+  return CtfSlots([
+      lambda i=i: make_environment(name, seed=seed + i, **kwargs)
+      for i in range(num_arenas)])

@@ -3,7 +3,10 @@
 An item (see `base.Step` and `sequence_adder`) holds T steps; the actor's
 extras of a step are a mapping:
 
-  extras[LOGITS_KEY]      [A] behaviour policy logits at o_t (per step);
+  extras[LOGITS_KEY]      [A] behaviour policy logits at o_t (per step); for
+                          a multi-discrete action of G groups (step action
+                          int32 [G]) the groups' logits concatenated,
+                          A = A_1 + ... + A_G (see `num_logits`);
   extras[CORE_STATE_KEY]  the recurrent state the action at the item's FIRST
                           step was chosen with, stored once per item (no
                           time dimension): the learner unrolls from it;
@@ -16,17 +19,31 @@ Adders, the builder's signature and the learner ask this module; nobody
 else spells the keys.
 """
 
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Mapping, Sequence, Tuple, Union
 
 import tensorflow as tf
 
+from ftw import checks
 from ftw.replay.base import CORE_STATE_KEY
 
 LOGITS_KEY = "logits"
 NOISE_KEY = "latent_noise"
 
 __all__ = ("CORE_STATE_KEY", "LOGITS_KEY", "NOISE_KEY", "actor_extras",
-           "extras_spec", "split_core_state")
+           "extras_spec", "num_logits", "split_core_state")
+
+
+def num_logits(num_actions: Union[int, Sequence[int]]) -> int:
+  """Width of the stored logits: A, or A_1 + ... + A_G for G action groups."""
+  if isinstance(num_actions, Sequence) and not isinstance(num_actions, str):
+    sizes = list(num_actions)
+  else:
+    sizes = [num_actions]
+  if not sizes or not all(checks.is_int(n) and n > 0 for n in sizes):
+    raise ValueError("num_actions must be a positive int or a non-empty "
+                     "sequence of positive ints (one per action group), got "
+                     f"{num_actions!r}")
+  return int(sum(sizes))
 
 
 def actor_extras(logits: Any, core_state: Any, /, **others) -> Dict[str, Any]:
@@ -37,10 +54,13 @@ def actor_extras(logits: Any, core_state: Any, /, **others) -> Dict[str, Any]:
   return {LOGITS_KEY: logits, CORE_STATE_KEY: core_state, **others}
 
 
-def extras_spec(num_logits: int, core_state_spec: Any,
+def extras_spec(num_actions: Union[int, Sequence[int]], core_state_spec: Any,
                 **others: tf.TensorSpec) -> Dict[str, Any]:
-  """Per-step (unbatched) specs of `actor_extras`, for the table signature."""
-  return actor_extras(tf.TensorSpec([num_logits], tf.float32),
+  """Per-step (unbatched) specs of `actor_extras`, for the table signature.
+
+  `num_actions`: an int, or the sizes of the action groups (multi-discrete).
+  """
+  return actor_extras(tf.TensorSpec([num_logits(num_actions)], tf.float32),
                       core_state_spec, **others)
 
 

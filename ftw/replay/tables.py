@@ -188,12 +188,14 @@ def sequence_signature(
 
 
 def reward_prediction_signature(frame_spec: Any,
-                                num_frames: int = 3
+                                num_frames: int = 3,
+                                reward_shape: Tuple[int, ...] = ()
                                 ) -> base.RewardPredictionItem:
-  """Signature of a reward-prediction item: frames [k, H, W, C], reward []."""
+  """Signature of a reward-prediction item: frames [k, H, W, C], reward
+  `reward_shape` ([] for a scalar reward, [E] for an event vector)."""
   if num_frames < 1:
     raise ValueError(f"num_frames must be >= 1, got {num_frames!r}")
   frame = _tensor_spec(frame_spec, "frame_spec")
   return base.RewardPredictionItem(
       frames=tf.TensorSpec((num_frames, *frame.shape), frame.dtype),
-      reward=tf.TensorSpec((), tf.float32))
+      reward=tf.TensorSpec(tuple(reward_shape), tf.float32))

@@ -146,7 +146,7 @@ class VectorSequenceAdder(base.Adder):
     self._check_rows("action", action_leaves)
     self._check_rows("extras", extras_leaves)
     if self._buffers is None:
-      self._set_up(action, per_step, core_state)
+      self._set_up(action, per_step, core_state, next_timestep.reward)
     rows = self._rows[~first]
     if rows.size:
       self._append_transitions(rows, action_leaves, extras_leaves,
@@ -220,8 +220,9 @@ class VectorSequenceAdder(base.Adder):
     # Copies: the environment may reuse its arrays.
     self._pending = [np.array(leaf) for leaf in leaves]
 
-  def _set_up(self, action, per_step, core_state) -> None:
-    """Allocates [N, T, ...] buffers from the first step's leaves."""
+  def _set_up(self, action, per_step, core_state, reward) -> None:
+    """Allocates [N, T, ...] buffers from the first step's leaves (a reward
+    may be a vector per row, e.g. a team game's events)."""
     row = lambda nest: tree.map_structure(lambda x: np.asarray(x)[0], nest)
     observation = tree.unflatten_as(self._obs_structure,
                                     [p[0] for p in self._pending])
@@ -231,7 +232,8 @@ class VectorSequenceAdder(base.Adder):
       extras[self._core_key] = tree.map_structure(
           lambda x: np.asarray(x)[0], core_state)
     step = base.Step(observation=observation, action=row(action),
-                     reward=np.float32(0), discount=np.float32(0),
+                     reward=np.zeros(np.shape(reward)[1:], np.float32),
+                     discount=np.float32(0),
                      start_of_episode=np.bool_(False), extras=extras,
                      mask=np.float32(0))
     paths_leaves = tree.flatten_with_path(step)
@@ -301,14 +303,16 @@ class VectorSequenceAdder(base.Adder):
     ring[rows, :-1] = ring[rows, 1:]
     ring[rows, -1] = pixels
     ready = self._t[rows] >= self._rp_frames
+    # A reward vector (game events) is "nonzero" when any entry is.
+    nonzero = np.any(rewards.reshape(len(rows), -1) != 0, axis=1)
     keep = ready
     if self._rp_zero_p < 1.0:  # Draw only when zero rewards are subsampled.
-      keep = ready & ((rewards != 0) |
+      keep = ready & (nonzero |
                       (self._rng.random(len(rows)) < self._rp_zero_p))
     writer = self._rp_timed.writer
     for j in np.flatnonzero(keep):
       writer.append([ring[rows[j]].copy(), rewards[j]])
-      table = self._rp_tables[0] if rewards[j] == 0 else self._rp_tables[1]
+      table = self._rp_tables[1] if nonzero[j] else self._rp_tables[0]
       writer.create_item(table, 1.0, [column[-1] for column in writer.history])
     if keep.any():
       self._rp_timed.flush(self._max_in_flight)

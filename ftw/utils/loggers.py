@@ -95,7 +95,12 @@ class CSVLogger(Logger):
 
 
 class TensorBoardLogger(Logger):
-  """Writes every numeric value as a scalar summary against `step_key`."""
+  """Writes every numeric value as a scalar summary against `step_key`.
+
+  String values name the row: they prefix its tags ("random/win_rate"), so
+  rows of different kinds at the same step (an evaluation against several
+  opponents) draw separate curves.
+  """
 
   def __init__(self, directory: str, step_key: str):
     import tensorflow as tf  # Imported here: CSV/terminal logging needs no TF.
@@ -107,11 +112,12 @@ class TensorBoardLogger(Logger):
   def write(self, data: Data):
     self._fallback_step += 1
     step = int(_scalar(data.get(self._step_key, self._fallback_step)))
+    prefix = "".join(f"{v}/" for v in data.values() if isinstance(v, str))
     with self._writer.as_default():
       for key, value in data.items():
         value = _scalar(value)
         if isinstance(value, numbers.Number) and not isinstance(value, bool):
-          self._tf.summary.scalar(key, value, step=step)
+          self._tf.summary.scalar(prefix + key, value, step=step)
     self._writer.flush()
 
   def close(self):

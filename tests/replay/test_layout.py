@@ -32,3 +32,13 @@ def test_extras_spec_matches_actor_extras():
   spec = layout.extras_spec(6, (tf.TensorSpec([4]),))
   assert spec[layout.LOGITS_KEY] == tf.TensorSpec([6], tf.float32)
   assert set(spec) == {layout.LOGITS_KEY, layout.CORE_STATE_KEY}
+
+
+def test_multi_discrete_logits_are_stored_concatenated():
+  assert layout.num_logits(6) == 6 and layout.num_logits(np.int64(6)) == 6
+  assert layout.num_logits([5, 3, 3]) == 11
+  spec = layout.extras_spec((5, 3, 3), (tf.TensorSpec([4]),))
+  assert spec[layout.LOGITS_KEY] == tf.TensorSpec([11], tf.float32)
+  for bad in (0, [], [3, 0], "ab", 2.5):
+    with pytest.raises(ValueError, match="num_actions"):
+      layout.num_logits(bad)

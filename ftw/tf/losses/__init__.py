@@ -3,7 +3,8 @@
 Modules: `vtrace` (IMPALA targets), `returns` (n-step lambda-returns),
 `a2c`, `qlearning`, `sarsa` (AgentNet-style TD losses), `pixel_control`,
 `reward_prediction` (UNREAL auxiliary tasks), `kl` (Gaussian KL for RPTH),
-`policy` (log-probabilities and entropies of discrete policies).
+`policy` (log-probabilities and entropies of discrete and
+multi-discrete policies).
 """
 
 from ftw.tf.losses import a2c

@@ -5,7 +5,8 @@ work the same eagerly and while `tf.function` traces. Dimensions unknown at
 trace time are not compared.
 """
 
-from typing import Optional, Sequence, Union
+import numbers
+from typing import List, Optional, Sequence, Union
 
 import tensorflow as tf
 
@@ -78,6 +79,17 @@ def check_same_shape(reference: tf.Tensor, reference_name: str, tensor: tf.Tenso
   if reference.shape.rank is None:
     return
   check_shape(tensor, reference.shape.as_list(), name, f"of `{reference_name}`")
+
+
+def check_action_sizes(sizes, name: str) -> List[int]:
+  """The actions per group of a multi-discrete action, as a list of ints."""
+  is_size = lambda n: (isinstance(n, numbers.Integral) and
+                       not isinstance(n, bool) and n > 0)
+  if (isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or
+      not sizes or not all(is_size(n) for n in sizes)):
+    raise ValueError(f"`{name}` must be a non-empty sequence of positive ints "
+                     f"(the number of actions of each group), got {sizes!r}.")
+  return [int(n) for n in sizes]
 
 
 def _fmt(dims: Sequence[Optional[int]]) -> str:

@@ -7,10 +7,17 @@ Q(x, a) [H', W', N] per step learns to maximise these rewards with n-step
 Q-learning (lambda = 1) over the whole sequence, bootstrapped from
 max_a Q(x_T, a) of the last step. FTW (Jaderberg et al. 2019) keeps it as an
 auxiliary task on 84x84 frames cropped to their central 80x80 (20x20 cells).
+
+Multi-discrete actions (G groups of A_1, ..., A_G actions): one spatial
+Q-function per group, Q_g(x, a_g), the groups' Q-values concatenated along
+the last axis [..., A_1 + ... + A_G]; each is trained on its own group's
+action with the same pseudo-rewards and bootstrapped from its own max, and
+the losses are summed (action branching, Tavakoli et al. 2018). The joint
+action space would need A_1 * ... * A_G Q-values per cell.
 """
 
 import collections
-from typing import Optional, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
 
@@ -63,15 +70,18 @@ def pixel_control_loss(observations: tf.Tensor,
                        discount_factor: Union[float, tf.Tensor],
                        scale: float = 1.0,
                        crop_height_dim: CropDim = (None, None),
-                       crop_width_dim: CropDim = (None, None)) -> PixelControlOutput:
+                       crop_width_dim: CropDim = (None, None),
+                       action_sizes: Optional[Sequence[int]] = None
+                       ) -> PixelControlOutput:
   """Per-sequence pixel control loss.
 
   Args:
     observations: [T+1, B, H, W, C] frames; the first T+1 frames of the
       sequence (frame t+1 is the result of action t).
-    actions: [T, B] integer actions taken.
+    actions: [T, B] integer actions taken ([T, B, G] with `action_sizes`).
     action_values: [T+1, B, H', W', N] spatial Q-values Q(x_t, .) for every
-      cell; step T provides only the bootstrap max_a Q(x_T, a).
+      cell; step T provides only the bootstrap max_a Q(x_T, a). With
+      `action_sizes`, N = A_1 + ... + A_G: the groups' Q-values concatenated.
     cell_size: side of the cells in pixels, (H_crop, W_crop) = cell_size *
       (H', W').
     discount_factor: scalar or [T, B] discount (0 where an episode ended).
@@ -79,11 +89,14 @@ def pixel_control_loss(observations: tf.Tensor,
     crop_height_dim: (start, stop) slice of the frame height taken before
       computing rewards, e.g. (2, 82) for the central 80 rows of 84.
     crop_width_dim: (start, stop) slice of the frame width, likewise.
+    action_sizes: None for a single discrete action; [A_1, ..., A_G] for a
+      multi-discrete one (one Q-function per group, losses summed).
 
   Returns:
-    PixelControlOutput with `loss` [B] = scale * sum over time and cells of
-    0.5 * td^2, plus `rewards`, `targets` (stop-gradient) and `td_errors`,
-    each [T, B, H', W']. Gradient reaches only Q(x_t, a_t) for t < T.
+    PixelControlOutput with `loss` [B] = scale * sum over time and cells (and
+    groups) of 0.5 * td^2, plus `rewards` [T, B, H', W'], `targets`
+    (stop-gradient) and `td_errors`, each [T, B, H', W'] ([T, B, H', W', G]
+    with `action_sizes`). Gradient reaches only Q(x_t, a_t) for t < T.
 
   Raises:
     ValueError: on mismatched ranks or shapes (cropped frame vs cells vs
@@ -94,7 +107,12 @@ def pixel_control_loss(observations: tf.Tensor,
   action_values = _checks.to_float(action_values, "action_values")
   _checks.check_rank(action_values, 5, "action_values", "[T+1, B, H', W', N]")
   actions = _checks.to_int(actions, "actions")
-  _checks.check_rank(actions, 2, "actions", "[T, B]")
+  if action_sizes is None:
+    _checks.check_rank(actions, 2, "actions", "[T, B]")
+  else:
+    action_sizes = _checks.check_action_sizes(action_sizes, "action_sizes")
+    _checks.check_rank(actions, 3, "actions",
+                       f"[T, B, G] with G = {len(action_sizes)} action groups")
   for name, crop in (("crop_height_dim", crop_height_dim),
                      ("crop_width_dim", crop_width_dim)):
     if len(crop) != 2:
@@ -110,11 +128,18 @@ def pixel_control_loss(observations: tf.Tensor,
   steps_plus_one, batch = observations.shape[0], observations.shape[1]
   steps = None if steps_plus_one is None else steps_plus_one - 1
   grid = [None if d is None else d // cell_size for d in observations.shape[2:4]]
-  _checks.check_shape(action_values, [steps_plus_one, batch] + grid + [None],
+  num_values = None if action_sizes is None else sum(action_sizes)
+  _checks.check_shape(action_values, [steps_plus_one, batch] + grid + [num_values],
                       "action_values",
                       "[T+1, B, H_crop / cell_size, W_crop / cell_size, N] "
-                      f"(cropped observations {observations.shape}, cell_size {cell_size})")
-  _checks.check_shape(actions, [steps, batch], "actions", "[T, B]")
+                      f"(cropped observations {observations.shape}, cell_size {cell_size}"
+                      + ("" if action_sizes is None else
+                         f", N = sum of action_sizes {action_sizes}") + ")")
+  if action_sizes is None:
+    _checks.check_shape(actions, [steps, batch], "actions", "[T, B]")
+  else:
+    _checks.check_shape(actions, [steps, batch, len(action_sizes)], "actions",
+                        f"[T, B, G] with G = {len(action_sizes)} action groups")
 
   discounts = _checks.to_float(discount_factor, "discount_factor", rewards.dtype)
   if discounts.shape.rank not in (None, 0):
@@ -122,6 +147,22 @@ def pixel_control_loss(observations: tf.Tensor,
     discounts = discounts[:, :, None, None]
   discounts = tf.broadcast_to(discounts, tf.shape(rewards))
 
+  if action_sizes is None:
+    targets, td_errors = _q_learning(action_values, actions, rewards, discounts)
+    loss = scale * tf.reduce_sum(0.5 * tf.square(td_errors), axis=[0, 2, 3])
+    return PixelControlOutput(loss=loss, rewards=rewards, targets=targets,
+                              td_errors=td_errors)
+  groups = [_q_learning(q, actions[..., g], rewards, discounts) for g, q in
+            enumerate(tf.split(action_values, action_sizes, axis=-1))]
+  targets = tf.stack([t for t, _ in groups], axis=-1)  # [T, B, H', W', G]
+  td_errors = tf.stack([d for _, d in groups], axis=-1)
+  loss = scale * tf.reduce_sum(0.5 * tf.square(td_errors), axis=[0, 2, 3, 4])
+  return PixelControlOutput(loss=loss, rewards=rewards, targets=targets,
+                            td_errors=td_errors)
+
+
+def _q_learning(action_values, actions, rewards, discounts):
+  """(targets, td_errors) [T, B, H', W'] of Q [T+1, B, H', W', N], a [T, B]."""
   num_actions = tf.shape(action_values)[-1]
   taken = tf.one_hot(actions, num_actions, dtype=action_values.dtype)[:, :, None, None, :]
   q_taken = tf.reduce_sum(action_values[:-1] * taken, axis=-1)  # [T, B, H', W']
@@ -130,7 +171,4 @@ def pixel_control_loss(observations: tf.Tensor,
   bootstrap_values = tf.broadcast_to(bootstrap[None], tf.shape(rewards))
   targets = returns_lib.n_step_bootstrapped_returns(
       rewards, discounts, bootstrap_values, n=None, lambda_=1.0)
-  td_errors = targets - q_taken
-  loss = scale * tf.reduce_sum(0.5 * tf.square(td_errors), axis=[0, 2, 3])
-  return PixelControlOutput(loss=loss, rewards=rewards, targets=targets,
-                            td_errors=td_errors)
+  return targets, targets - q_taken

@@ -4,9 +4,14 @@ A single discrete action uses logits [T, B, A] and actions [T, B]. A
 multi-discrete action of G independent groups (the FTW action space) uses a
 list of G logits tensors [T, B, A_g] and actions [T, B, G]; the joint
 log-probability and entropy are sums over the groups.
+
+Networks and replay keep a multi-discrete policy's logits as ONE tensor, the
+groups' logits concatenated [T, B, A_1 + ... + A_G]; `split_logits` turns it
+into the list, and `multi_discrete_log_probs` / `multi_discrete_entropy` take
+it directly with the group sizes.
 """
 
-from typing import Sequence, Union
+from typing import List, Sequence, Union
 
 import tensorflow as tf
 
@@ -72,6 +77,80 @@ def entropy(logits: Logits, name: str = "logits") -> tf.Tensor:
   _checks.check_min_rank(logits, 1, name, "[..., A]")
   log_probs = tf.nn.log_softmax(logits)
   return -tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1)
+
+
+def split_logits(logits: tf.Tensor, sizes: Sequence[int],
+                 name: str = "logits") -> List[tf.Tensor]:
+  """The G groups' logits of concatenated multi-discrete logits.
+
+  Args:
+    logits: [..., A_1 + ... + A_G] logits, the groups' in group order.
+    sizes: [A_1, ..., A_G], the number of actions of each group.
+    name: argument name used in error messages.
+
+  Returns:
+    A list of G tensors [..., A_g].
+
+  Raises:
+    ValueError: if `sizes` is not a non-empty sequence of positive ints or
+      the last axis of `logits` is not their sum.
+  """
+  sizes = _checks.check_action_sizes(sizes, "sizes")
+  logits = _checks.to_float(logits, name)
+  _checks.check_min_rank(logits, 1, name, "[..., sum(sizes)]")
+  width = logits.shape[-1]
+  if width is not None and width != sum(sizes):
+    raise ValueError(f"`{name}` must have shape [..., {sum(sizes)}] (the "
+                     f"action group sizes {list(sizes)} summed), got "
+                     f"{logits.shape}.")
+  return tf.split(logits, sizes, axis=-1)
+
+
+def multi_discrete_log_probs(logits: tf.Tensor, actions: tf.Tensor,
+                             sizes: Sequence[int],
+                             name: str = "logits") -> tf.Tensor:
+  """log pi(a_t|x_t) of joint multi-discrete actions, from concatenated logits.
+
+  log pi(a) = sum_g log_softmax(logits_g)[a_g]: the groups are independent
+  given x_t, so this equals the log-probability of the joint action under
+  one softmax over the product space with logits l_1[a_1] + ... + l_G[a_G].
+
+  Args:
+    logits: [T, B, A_1 + ... + A_G] logits, the groups' concatenated.
+    actions: [T, B, G] integer actions, actions[..., g] in [0, A_g).
+    sizes: [A_1, ..., A_G].
+    name: argument name used in error messages.
+
+  Returns:
+    [T, B] log-probabilities, differentiable in `logits`.
+
+  Raises:
+    ValueError: on a wrong rank, a logits width other than sum(sizes) or a
+      number of action groups other than len(sizes).
+  """
+  sizes = _checks.check_action_sizes(sizes, "sizes")
+  logits = _checks.to_float(logits, name)
+  _checks.check_rank(logits, 3, name, "[T, B, sum(sizes)]")
+  actions = _checks.to_int(actions, "actions")
+  _checks.check_shape(actions, logits.shape[:2].as_list() + [len(sizes)],
+                      "actions", f"[T, B, G] with G = {len(sizes)} action "
+                      "groups")
+  return action_log_probs(split_logits(logits, sizes, name), actions, name)
+
+
+def multi_discrete_entropy(logits: tf.Tensor, sizes: Sequence[int],
+                           name: str = "logits") -> tf.Tensor:
+  """Entropy of a multi-discrete softmax policy: the groups' entropies summed.
+
+  Args:
+    logits: [..., A_1 + ... + A_G] logits, the groups' concatenated.
+    sizes: [A_1, ..., A_G].
+    name: argument name used in error messages.
+
+  Returns:
+    [...] entropies, differentiable in `logits`.
+  """
+  return entropy(split_logits(logits, sizes, name), name)
 
 
 def _single_log_probs(logits, actions, name):

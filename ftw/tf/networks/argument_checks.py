@@ -6,7 +6,7 @@ producing a silently wrong network.
 """
 
 import numbers
-from typing import Any, Optional
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
 
@@ -19,6 +19,31 @@ check_positive_int = checks.check_positive_int
 
 def _is_real(value: Any) -> bool:
   return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+NumActions = Union[int, Tuple[int, ...]]
+
+
+def check_num_actions(name: str, value: Any) -> NumActions:
+  """A discrete (int) or multi-discrete (sequence of ints) action space.
+
+  Returns `value` as an int > 0, or a sequence of ints > 0 (one size per
+  action group, e.g. [5, 3, 3] for move, turn, fire) as a tuple; numpy
+  integers become ints. Anything else raises a ValueError naming `name`.
+  """
+  if _is_int(value) and value > 0:
+    return int(value)
+  if (isinstance(value, Sequence) and not isinstance(value, str) and value
+      and all(_is_int(n) and n > 0 for n in value)):
+    return tuple(int(n) for n in value)
+  raise ValueError(
+      f'{name} must be a positive int or a non-empty sequence of positive '
+      f'ints (one per action group), got {value!r}.')
+
+
+def action_sizes(num_actions: NumActions) -> Tuple[int, ...]:
+  """The size of each action group: (A,) for a single discrete action."""
+  return (num_actions,) if _is_int(num_actions) else tuple(num_actions)
 
 
 def check_bool(name: str, value: Any) -> bool:

@@ -4,12 +4,14 @@ Both tasks come from UNREAL (Jaderberg et al. 2016, "Reinforcement Learning
 with Unsupervised Auxiliary Tasks") and are used by FTW (Jaderberg et al. 2019).
 """
 
-from typing import Any, Callable, Union
+from typing import Any, Callable, Sequence, Union
 
 import sonnet as snt
 import tensorflow as tf
 
 from ftw import types
+from ftw.tf.networks.argument_checks import action_sizes
+from ftw.tf.networks.argument_checks import check_num_actions
 from ftw.tf.networks.argument_checks import check_positive_int
 
 # Pixel control grid: 20 x 20 cells of 5 x 5 pixels cover the central 80 x 80.
@@ -38,16 +40,25 @@ class PixelControl(snt.Module):
   80 x 80 crop of an 84 x 84 x 3 observation, as in UNREAL and FTW. The
   activation after the deconvolutions (as in UNREAL) keeps V and A
   non-negative, matching the non-negative pixel-change rewards.
+
+  Multi-discrete actions (num_actions = [A_1, ..., A_G]) get one Q-function
+  per action group on the shared V, as in action-branching Q-networks
+  (Tavakoli et al. 2018): Q_g = V + A_g - mean(A_g), concatenated over the
+  groups to [B, 20, 20, A_1 + ... + A_G] in group order (the layout of the
+  policy logits). The joint action space would need A_1 * ... * A_G
+  channels; per-group heads grow with the sum. `pixel_control_loss` with
+  `action_sizes` trains each group's Q on its own action and sums the losses.
   """
 
   def __init__(self,
-               num_actions: int,
+               num_actions: Union[int, Sequence[int]],
                activation: Callable[[tf.Tensor], tf.Tensor] = tf.nn.relu,
                name: str = 'pixel_control'):
     """Initializes the PixelControl module.
 
     Args:
-      num_actions: Number of actions in discrete action space.
+      num_actions: Number of actions in discrete action space, or the sizes
+        of the action groups of a multi-discrete one (see the class doc).
       activation: Activation function used after the linear and the
         deconvolutional layers.
       name: Name for the module.
@@ -57,7 +68,8 @@ class PixelControl(snt.Module):
         callable.
     """
     super().__init__(name=name)
-    self._num_actions = check_positive_int('num_actions', num_actions)
+    self._num_actions = check_num_actions('num_actions', num_actions)
+    self._action_sizes = action_sizes(self._num_actions)
     if not callable(activation):
       raise ValueError(f'activation must be callable, got {activation!r}.')
     self._activation = activation
@@ -68,7 +80,7 @@ class PixelControl(snt.Module):
         1, output_shape=(GRID_SIZE, GRID_SIZE), kernel_shape=4, stride=2,
         padding='VALID', name='value_deconv')
     self._advantage_deconv = snt.Conv2DTranspose(
-        num_actions, output_shape=(GRID_SIZE, GRID_SIZE), kernel_shape=4,
+        sum(self._action_sizes), output_shape=(GRID_SIZE, GRID_SIZE), kernel_shape=4,
         stride=2, padding='VALID', name='advantage_deconv')
 
   def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
@@ -79,7 +91,12 @@ class PixelControl(snt.Module):
         x, [-1, _DECONV_INPUT_SIZE, _DECONV_INPUT_SIZE, _DECONV_CHANNELS])
     value = self._activation(self._value_deconv(x))  # [B, 20, 20, 1]
     advantage = self._activation(self._advantage_deconv(x))  # [B, 20, 20, A]
-    advantage -= tf.reduce_mean(advantage, axis=-1, keepdims=True)
+    if isinstance(self._num_actions, int):
+      advantage -= tf.reduce_mean(advantage, axis=-1, keepdims=True)
+    else:  # Centred per group: each group's Q has its own dueling mean.
+      advantage = tf.concat(
+          [a - tf.reduce_mean(a, axis=-1, keepdims=True)
+           for a in tf.split(advantage, self._action_sizes, axis=-1)], -1)
     return value + advantage
 
 
@@ -98,7 +115,7 @@ class RNNPixelControlNetwork(snt.RNNCore):
   def __init__(self,
                embed: snt.Module,
                core: snt.RNNCore,
-               num_actions: int,
+               num_actions: Union[int, Sequence[int]],
                activation: Callable[[tf.Tensor], tf.Tensor] = tf.nn.relu,
                name: str = 'rnn_pixel_control_network'):
     """Initializes the RNNPixelControlNetwork module.
@@ -108,7 +125,9 @@ class RNNPixelControlNetwork(snt.RNNCore):
         into an embedding [B, D], e.g. FtwTorso or OAREmbedding.
       core: Recurrent core transforming the embedding into the input of the
         PixelControl module, e.g. RPTH.
-      num_actions: Number of actions in discrete action space.
+      num_actions: Number of actions in discrete action space, or the
+        sizes of the action groups of a multi-discrete one (see
+        PixelControl).
       activation: Activation function used in the PixelControl module.
       name: Name for the module.
 

@@ -7,20 +7,14 @@ import tensorflow as tf
 
 from ftw import types
 from ftw.tf.internal_reward.ftw_internal_reward import InternalRewards
+from ftw.tf.networks.argument_checks import action_sizes
+from ftw.tf.networks.argument_checks import check_num_actions
 
 
 def _validate_num_actions(num_actions) -> Tuple[Tuple[int, ...], bool]:
   """Returns (sizes of the action groups, whether multi-discrete)."""
-  def is_pos_int(v):
-    return isinstance(v, int) and not isinstance(v, bool) and v > 0
-  if is_pos_int(num_actions):
-    return (num_actions,), False
-  if (isinstance(num_actions, Sequence) and num_actions and
-      all(is_pos_int(n) for n in num_actions)):
-    return tuple(num_actions), True
-  raise ValueError(
-      'num_actions must be a positive int or a non-empty sequence of positive '
-      f'ints (one per action group), got {num_actions!r}.')
+  num_actions = check_num_actions('num_actions', num_actions)
+  return action_sizes(num_actions), not isinstance(num_actions, int)
 
 
 class OAREmbedding(snt.Module):

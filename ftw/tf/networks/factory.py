@@ -15,6 +15,7 @@ from ftw.tf.internal_reward.ftw_internal_reward import InternalRewards
 from ftw.tf.networks.dnc.access import MemoryAccess
 from ftw.tf.networks.embedding import OAREmbedding
 from ftw.tf.networks.ftw_network import FtwNetwork
+from ftw.tf.networks.argument_checks import check_num_actions
 from ftw.tf.networks.argument_checks import check_positive_int
 from ftw.tf.networks.recurrence import RPTH
 from ftw.tf.networks.vision import FilterSpec, FtwTorso
@@ -23,7 +24,7 @@ CORES = ('rpth', 'lstm')
 
 
 def make_ftw_network(
-    num_actions: int,
+    num_actions: Union[int, Sequence[int]],
     torso_hidden: int = defaults.TORSO_HIDDEN_SIZE,
     core: str = 'rpth',
     rpth_period: Union[int, Sequence[int]] = defaults.RPTH_PERIOD,
@@ -45,7 +46,9 @@ def make_ftw_network(
   """Builds an FtwNetwork.
 
   Args:
-    num_actions: Number of actions of the (discrete) policy.
+    num_actions: Number of actions of a discrete policy (an int), or the
+      number of actions of each group of a multi-discrete one (a sequence of
+      ints: one softmax per group, logits concatenated; see FtwNetwork).
     torso_hidden: Output size of the FtwTorso.
     core: 'rpth' (FTW's temporal hierarchy) or 'lstm' (snt.LSTM(hidden_size)).
     rpth_period: Slow-core period(s) of RPTH (only for core='rpth').
@@ -79,7 +82,7 @@ def make_ftw_network(
   """
   if core not in CORES:
     raise ValueError(f'core must be one of {CORES}, got {core!r}.')
-  check_positive_int('num_actions', num_actions)
+  num_actions = check_num_actions('num_actions', num_actions)
   check_positive_int('hidden_size', hidden_size)
   torso = FtwTorso(conv_filters=conv_filters,
                    residual_filters=residual_filters, hidden_size=torso_hidden,

@@ -6,13 +6,15 @@ snt.RNNCore such as snt.LSTM), a policy/value head, and the auxiliary pixel
 control and reward prediction heads (Jaderberg et al. 2019, Figure S11).
 """
 
-from typing import Any, NamedTuple, Tuple
+from typing import Any, NamedTuple, Sequence, Tuple, Union
 
 import sonnet as snt
 import tensorflow as tf
 
 from ftw import types
 from ftw.tf.networks import auxiliary
+from ftw.tf.networks.argument_checks import action_sizes
+from ftw.tf.networks.argument_checks import check_num_actions
 from ftw.tf.networks.argument_checks import check_positive_int
 from ftw.tf.networks.policy_value import PolicyValueHead
 from ftw.tf.networks.rpth import RPTH
@@ -25,7 +27,9 @@ class FtwOutput(NamedTuple):
   It unpacks as the seed API documents `unroll`'s output,
   `(logits, value, (z, [(loc, scale), ...]))` for an RPTH core:
 
-  policy_logits: [..., num_actions] logits of the policy.
+  policy_logits: [..., A] logits of the policy; for a multi-discrete action
+    space A = A_1 + ... + A_G, the logits of each group concatenated in
+    group order (see PolicyValueHead).
   value: [...] state value estimate.
   core_output: the core's full output (e.g. RPTHOutput(z, distribution_params)
     with the prior/posterior parameters needed for the RPTH KL loss).
@@ -47,12 +51,18 @@ class FtwNetwork(snt.RNNCore):
 
   Per step: OAR [B, ...] -> embed [B, D] -> core -> features [B, F] ->
   PolicyValueHead -> (policy_logits [B, A], value [B]).
+
+  Multi-discrete action spaces: num_actions = [A_1, ..., A_G] gives one
+  softmax per action group, logits concatenated [B, A_1 + ... + A_G];
+  actions are int32 [B, G] (one entry per group, each in [0, A_g)), the
+  joint action's probability is the product of the groups'. The embedding
+  must then take previous actions [B, G] (OAREmbedding(torso, num_actions)).
   """
 
   def __init__(self,
                embed: snt.Module,
                core: snt.RNNCore,
-               num_actions: int,
+               num_actions: Union[int, Sequence[int]],
                head_hidden_size: int = 256,
                pixel_control: bool = True,
                reward_prediction: bool = True,
@@ -64,7 +74,9 @@ class FtwNetwork(snt.RNNCore):
         OAREmbedding(FtwTorso(), num_actions).
       core: Recurrent core, e.g. RPTH (whose output's `z` field becomes the
         features) or snt.LSTM (whose output is the features).
-      num_actions: Number of actions in the discrete action space.
+      num_actions: Number of actions in the discrete action space (an int),
+        or the number of actions of each group of a multi-discrete action
+        space (a sequence of ints, e.g. [5, 3, 3]).
       head_hidden_size: Hidden size of the policy and value layers.
       pixel_control: Whether to build the pixel control head
         (`pixel_control_values`).
@@ -81,7 +93,8 @@ class FtwNetwork(snt.RNNCore):
       raise ValueError(f'embed must be a callable module, got {embed!r}.')
     if not isinstance(core, snt.RNNCore):
       raise ValueError(f'core must be an snt.RNNCore, got {core!r}.')
-    self._num_actions = check_positive_int('num_actions', num_actions)
+    self._num_actions = check_num_actions('num_actions', num_actions)
+    self._action_sizes = action_sizes(self._num_actions)
     check_positive_int('head_hidden_size', head_hidden_size)
     for argname, value in (('pixel_control', pixel_control),
                            ('reward_prediction', reward_prediction)):
@@ -89,9 +102,9 @@ class FtwNetwork(snt.RNNCore):
         raise ValueError(f'{argname} must be a bool, got {value!r}.')
     self._embed = embed
     self._core = core
-    self._head = PolicyValueHead(num_actions, head_hidden_size)
+    self._head = PolicyValueHead(self._num_actions, head_hidden_size)
     self._pixel_control = (
-        auxiliary.PixelControl(num_actions) if pixel_control else None)
+        auxiliary.PixelControl(self._num_actions) if pixel_control else None)
     self._reward_prediction = None
     if reward_prediction:
       # Reward prediction sees frames only, so it shares the visual torso.
@@ -99,8 +112,18 @@ class FtwNetwork(snt.RNNCore):
       self._reward_prediction = auxiliary.RewardPredictionNetwork(torso)
 
   @property
-  def num_actions(self) -> int:
+  def num_actions(self) -> Union[int, Tuple[int, ...]]:
+    """An int (discrete) or a tuple of group sizes (multi-discrete)."""
     return self._num_actions
+
+  @property
+  def action_sizes(self) -> Tuple[int, ...]:
+    """Sizes of the action groups; (A,) for a discrete action space."""
+    return self._action_sizes
+
+  @property
+  def multi_discrete(self) -> bool:
+    return not isinstance(self._num_actions, int)
 
   @property
   def embed(self) -> snt.Module:
@@ -155,14 +178,15 @@ class FtwNetwork(snt.RNNCore):
       noise: Optional [B, N] latent sampling noise (see latent_noise_size).
 
     Returns:
-      (actions int32 [B], policy_logits [B, A], new_state).
+      (actions int32 [B] (or [B, G] for G action groups, each group's action
+      chosen from its own softmax), policy_logits [B, A], new_state).
     """
     output, state = self(inputs, state, noise=noise)
     logits = output.policy_logits
-    if greedy:
-      actions = tf.argmax(logits, axis=-1, output_type=tf.int32)
-    else:
-      actions = tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0]
+    if not self.multi_discrete:
+      return _choose(logits, greedy), logits, state
+    groups = tf.split(logits, self._action_sizes, axis=-1)
+    actions = tf.stack([_choose(g, greedy) for g in groups], axis=-1)
     return actions, logits, state
 
   def unroll(self, inputs: types.OAR, states=None, *, state=None,
@@ -200,7 +224,9 @@ class FtwNetwork(snt.RNNCore):
       features: [T, B, F] (or [B, F]) features, e.g. FtwOutput.features.
 
     Returns:
-      Q-values [T, B, 20, 20, num_actions] (or [B, 20, 20, num_actions]).
+      Q-values [T, B, 20, 20, A] (or [B, 20, 20, A]); for a multi-discrete
+      action space one Q-function per group, concatenated (see
+      auxiliary.PixelControl).
 
     Raises:
       ValueError: If the network was built with pixel_control=False, or
@@ -234,3 +260,10 @@ class FtwNetwork(snt.RNNCore):
       raise ValueError('reward_prediction_logits needs a network built with '
                        'reward_prediction=True.')
     return self._reward_prediction(frames)
+
+
+def _choose(logits: tf.Tensor, greedy: bool) -> tf.Tensor:
+  """int32 [B] actions from logits [B, A]: the argmax, or a sample."""
+  if greedy:
+    return tf.argmax(logits, axis=-1, output_type=tf.int32)
+  return tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0]

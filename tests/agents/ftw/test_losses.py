@@ -172,3 +172,56 @@ def test_pixel_control_repeats_the_final_frame_over_padding():
       crop_height_dim=(2, 82), crop_width_dim=(2, 82))
   assert 0.01 * float(tf.reduce_mean(naive.loss)) != pytest.approx(
       term(frames), rel=1e-3)
+
+
+@pytest.mark.parametrize("loss", ["vtrace", "a2c"])
+def test_multi_discrete_terms_equal_the_product_action_space(loss):
+  """Groups [3, 2] with logits l1, l2 are one softmax over 6 joint actions
+  with logits l1[i] + l2[j]: every term and statistic must agree."""
+  rng = np.random.default_rng(1)
+  sizes = (3, 2)
+  target = rng.normal(size=(4, 2, 5)).astype(np.float32)
+  behaviour = rng.normal(size=(4, 2, 5)).astype(np.float32)
+  actions = np.stack([rng.integers(0, n, (4, 2)) for n in sizes], -1)
+  joint = lambda l: np.stack([l[..., i] + l[..., 3 + j]
+                              for i in range(3) for j in range(2)], -1)
+  joint_actions = actions[..., 0] * 2 + actions[..., 1]
+  config = _config(loss=loss, n_steps=2, clip_rho_threshold=1.1)
+
+  def terms(logits, mu, action, num_actions):
+    seq = _seq()._replace(action=tf.constant(action, tf.int32),
+                          behaviour_logits=tf.constant(mu))
+    outputs = Outputs(policy_logits=tf.constant(logits),
+                      value=tf.constant(VALUE))
+    out, stats = losses.policy_value_loss(config, seq, outputs,
+                                          num_actions=num_actions)
+    return {**out, **stats}
+
+  multi = terms(target, behaviour, actions, list(sizes))
+  single = terms(joint(target), joint(behaviour), joint_actions, 6)
+  assert set(multi) == set(single)
+  for key, value in single.items():
+    np.testing.assert_allclose(multi[key].numpy(), value.numpy(), rtol=1e-4,
+                               atol=1e-6, err_msg=key)
+
+
+def test_multi_discrete_pixel_control_term():
+  from ftw.types import OAR  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(2)
+  t, b, sizes = 3, 2, [3, 2]
+  frames = rng.integers(0, 255, (t, b, 84, 84, 3)).astype(np.uint8)
+  q_values = tf.constant(rng.normal(size=(t, b, 20, 20, 5)), tf.float32)
+  actions = np.stack([rng.integers(0, n, (t, b)) for n in sizes], -1)
+  seq = losses.Sequence(
+      observation=OAR(tf.constant(frames), None, None),
+      action=tf.constant(actions, tf.int32), reward=tf.zeros([t, b]),
+      discount=tf.ones([t, b]), behaviour_logits=None, mask=tf.ones([t, b]))
+  term = losses.pixel_control_term(_config(), seq, q_values,
+                                   num_actions=sizes)
+  # The sum of each group's term, computed as a single discrete action.
+  per_group = [
+      losses.pixel_control_term(
+          _config(), seq._replace(action=tf.constant(actions[..., g],
+                                                     tf.int32)), q)
+      for g, q in enumerate(tf.split(q_values, sizes, axis=-1))]
+  np.testing.assert_allclose(float(term), float(sum(per_group)), rtol=1e-5)

@@ -115,3 +115,42 @@ def test_errors_name_the_argument():
     pixel_control.pixel_control_loss(frames[:, 0], actions, q, 4, 0.9, **crop)
   with pytest.raises(ValueError, match="crop_height_dim"):
     pixel_control.pixel_control_loss(frames, actions, q, 4, 0.9, crop_height_dim=(5, 5))
+
+
+def test_multi_discrete_is_the_sum_of_one_q_learning_per_group():
+  rng = np.random.default_rng(2)
+  T, B, cell, sizes = 3, 2, 2, (3, 2)
+  frames = rng.integers(0, 256, size=(T + 1, B, 4, 6, 3)).astype(np.uint8)
+  q = rng.normal(size=(T + 1, B, 2, 3, sum(sizes))).astype(np.float32)
+  actions = np.stack([rng.integers(0, n, size=(T, B)) for n in sizes],
+                     -1).astype(np.int32)
+  discounts = np.full((T, B), 0.9, np.float32)
+  discounts[0, 1] = 0.0
+  out = pixel_control.pixel_control_loss(frames, actions, q, cell, discounts,
+                                         action_sizes=list(sizes))
+  assert out.targets.shape == out.td_errors.shape == (T, B, 2, 3, 2)
+  expected = 0.0
+  for g, q_g in enumerate(np.split(q, [sizes[0]], axis=-1)):
+    rewards, loss = np_pixel_control(frames, actions[..., g], q_g, cell,
+                                     discounts)
+    expected = expected + loss
+  np.testing.assert_allclose(out.rewards.numpy(), rewards, rtol=1e-5)
+  np.testing.assert_allclose(out.loss.numpy(), expected, rtol=1e-4)
+
+
+def test_multi_discrete_errors_name_the_argument():
+  frames = np.zeros((3, 1, 4, 4, 1), np.uint8)
+  q = np.zeros((3, 1, 2, 2, 5), np.float32)
+  actions = np.zeros((2, 1, 2), np.int32)
+  with pytest.raises(ValueError, match=r"action_values.*sum of action_sizes"):
+    pixel_control.pixel_control_loss(frames, actions, q[..., :4], 2, 0.9,
+                                     action_sizes=[3, 2])
+  with pytest.raises(ValueError, match=r"actions.*G = 2 action groups"):
+    pixel_control.pixel_control_loss(frames, actions[..., :1], q, 2, 0.9,
+                                     action_sizes=[3, 2])
+  with pytest.raises(ValueError, match=r"actions.*\[T, B, G\]"):
+    pixel_control.pixel_control_loss(frames, actions[..., 0], q, 2, 0.9,
+                                     action_sizes=[3, 2])
+  with pytest.raises(ValueError, match="action_sizes"):
+    pixel_control.pixel_control_loss(frames, actions, q, 2, 0.9,
+                                     action_sizes=[3, 0])

@@ -132,3 +132,22 @@ def test_rnn_pixel_control_bad_args():
     RNNPixelControlNetwork(_small_torso(), snt.Linear(3), 2)
   with pytest.raises(ValueError, match='num_actions'):
     RNNPixelControlNetwork(_small_torso(), snt.LSTM(3), -1)
+
+
+def test_multi_discrete_pixel_control_has_a_dueling_q_per_group():
+  sizes = (4, 2, 3)
+  pc = PixelControl(num_actions=list(sizes))
+  hidden = tf.random.normal([2, 16])
+  q = pc(hidden)
+  assert q.shape == (2, 20, 20, 9)
+  x = tf.reshape(tf.nn.relu(pc._linear(hidden)), [2, 9, 9, 32])
+  value = tf.nn.relu(pc._value_deconv(x))[..., 0]
+  advantage = tf.nn.relu(pc._advantage_deconv(x))
+  # Every group's Q-values average to the shared V.
+  for q_g, a_g in zip(tf.split(q, sizes, -1), tf.split(advantage, sizes, -1)):
+    np.testing.assert_allclose(tf.reduce_mean(q_g, -1), value, atol=1e-5)
+    np.testing.assert_allclose(q_g - value[..., None],
+                               a_g - tf.reduce_mean(a_g, -1, keepdims=True),
+                               atol=1e-5)
+  with pytest.raises(ValueError, match='num_actions'):
+    PixelControl([3, 0])

@@ -229,3 +229,70 @@ def test_explicit_latent_noise_makes_steps_replayable():
   assert lstm.latent_noise_size is None
   with pytest.raises(ValueError, match="noise"):
     lstm.unroll(_inputs(t, b), lstm.initial_state(b), noise=noise)
+
+
+SIZES = (5, 3, 3)  # Capture the Flag's move, turn, fire.
+
+
+def _multi_inputs(t, b, seed=0):
+  rng = np.random.RandomState(seed)
+  actions = np.stack([rng.randint(0, n, [t, b]) for n in SIZES], -1)
+  return OAR(tf.constant(rng.randint(0, 256, [t, b, 12, 12, 3]), tf.uint8),
+             tf.constant(actions, tf.int32),
+             tf.constant(rng.randn(t, b), tf.float32))
+
+
+def test_multi_discrete_network_shapes_and_gradients():
+  net = make_ftw_network(list(SIZES), **SMALL)
+  assert net.num_actions == SIZES and net.action_sizes == SIZES
+  assert net.multi_discrete and not make_ftw_network(A, **SMALL).multi_discrete
+  t, b = 3, 2
+  inputs = _multi_inputs(t, b)
+  with tf.GradientTape() as tape:
+    output, _ = net.unroll(inputs, net.initial_state(b))
+    q = net.pixel_control_values(output.features)
+    loss = (tf.reduce_sum(output.policy_logits ** 2) +
+            tf.reduce_sum(output.value ** 2) + tf.reduce_sum(q ** 2) +
+            tf.reduce_sum(net.reward_prediction_logits(
+                tf.transpose(inputs.observation, [1, 0, 2, 3, 4])) ** 2))
+  assert output.policy_logits.shape == (t, b, sum(SIZES))
+  assert q.shape == (t, b, 20, 20, sum(SIZES))
+  grads = tape.gradient(loss, net.trainable_variables)
+  assert not [v.name for v, g in zip(net.trainable_variables, grads)
+              if g is None]
+
+
+def test_multi_discrete_select_action_greedy_and_sampled():
+  net = make_ftw_network(list(SIZES), core='lstm', **SMALL)
+  b = 64
+  inputs = _step(_multi_inputs(1, b), 0)
+  state = net.initial_state(b)
+  greedy = tf.function(lambda i, s: net.select_action(i, s, greedy=True))
+  actions, logits, _ = greedy(inputs, state)
+  assert actions.dtype == tf.int32 and actions.shape == (b, len(SIZES))
+  assert logits.shape == (b, sum(SIZES))
+  groups = np.split(logits.numpy(), np.cumsum(SIZES)[:-1], axis=-1)
+  np.testing.assert_array_equal(
+      actions, np.stack([g.argmax(-1) for g in groups], -1))
+  tf.random.set_seed(0)
+  sampled = tf.function(net.select_action)(inputs, state)[0].numpy()
+  assert sampled.shape == (b, len(SIZES))
+  for g, size in enumerate(SIZES):
+    assert sampled[:, g].min() >= 0 and sampled[:, g].max() < size
+    assert len(set(sampled[:, g].tolist())) > 1  # Sampled, not argmax.
+
+
+def test_multi_discrete_actions_must_have_one_entry_per_group():
+  net = make_ftw_network(list(SIZES), core='lstm', **SMALL)
+  wrong = _step(_multi_inputs(1, 2), 0)._replace(
+      action=tf.zeros([2, 2], tf.int32))
+  with pytest.raises(ValueError, match=r'action must have shape \[B, 3\]'):
+    net.select_action(wrong, net.initial_state(2))
+
+
+@pytest.mark.parametrize('num_actions', [[], [3, 0], 'abc', [2.0]])
+def test_bad_multi_discrete_num_actions(num_actions):
+  with pytest.raises(ValueError, match='num_actions'):
+    make_ftw_network(num_actions, **SMALL)
+  with pytest.raises(ValueError, match='num_actions'):
+    FtwNetwork(snt.Flatten(), snt.LSTM(4), num_actions)

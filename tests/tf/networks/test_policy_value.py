@@ -58,3 +58,30 @@ def test_bad_constructor_args(kwargs, argname):
 def test_bad_input_rank():
   with pytest.raises(ValueError, match=r'\[B, D\]'):
     PolicyValueHead(2)(tf.zeros([2, 3, 4]))
+
+
+def test_multi_discrete_logits_are_the_groups_concatenated():
+  head = PolicyValueHead(num_actions=[5, 3, 3], hidden_size=6)
+  x = np.random.RandomState(2).randn(4, 7).astype(np.float32)
+  logits, value = head(tf.constant(x))
+  assert logits.shape == (4, 11) and value.shape == (4,)
+  assert head.num_actions == (5, 3, 3) and head.action_sizes == (5, 3, 3)
+  # One linear layer of 11 outputs: each group's logits have their own weights.
+  assert head._policy_logits.w.shape == (6, 11)
+  relu = lambda v: np.maximum(v, 0.)
+  expected = _linear(relu(_linear(x, head._policy_hidden)),
+                     head._policy_logits)
+  np.testing.assert_allclose(logits, expected, atol=1e-5)
+
+
+def test_discrete_head_reports_its_sizes():
+  head = PolicyValueHead(num_actions=np.int64(4))
+  assert head.num_actions == 4 and isinstance(head.num_actions, int)
+  assert head.action_sizes == (4,)
+
+
+@pytest.mark.parametrize('num_actions', [[], [3, 0], (2, -1), [2, 1.5],
+                                         'abc', [True, 2]])
+def test_bad_multi_discrete_num_actions(num_actions):
+  with pytest.raises(ValueError, match='num_actions'):
+    PolicyValueHead(num_actions)

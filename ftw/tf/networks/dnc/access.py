@@ -48,7 +48,7 @@ def erase_and_write(memory: tf.Tensor, address: tf.Tensor,
     [B, N, W] memory M_t.
   """
   weighted_erase = tf.expand_dims(address, 3) * tf.expand_dims(erase_vectors, 2)
-  memory = memory * tf.reduce_prod(1 - weighted_erase, axis=1)
+  memory = memory * addressing.product(1 - weighted_erase, axis=1)
   return memory + tf.matmul(address, values, adjoint_a=True)
 
 
@@ -142,7 +142,7 @@ class MemoryAccess(snt.RNNCore):
         free_gate=linear('free_gate', None, tf.sigmoid),
         allocation_gate=linear('allocation_gate', None, tf.sigmoid),
         write_gate=linear('write_gate', None, tf.sigmoid),
-        read_mode=tf.nn.softmax(linear('read_mode', [r, 2 * k + 1]), axis=-1))
+        read_mode=addressing.softmax(linear('read_mode', [r, 2 * k + 1])))
 
   def access(self, interface: MemoryInterface,
              prev_state: AccessState) -> tuple[tf.Tensor, AccessState]:

@@ -42,6 +42,33 @@ def check_rank(x, rank: int, name: str, shape: str) -> tf.Tensor:
   return x
 
 
+def product(x: tf.Tensor, axis: int) -> tf.Tensor:
+  """tf.reduce_prod over a small axis (the heads), as explicit products.
+
+  Same values; the gradient is one multiply per factor instead of
+  reduce_prod's transposes and two cumprods, which made up a tenth of the
+  learner's recurrent unroll on Pong (bench/dnc.py).
+  """
+  size = x.shape[axis]
+  if size is None or size > 8:
+    return tf.reduce_prod(x, axis=axis)
+  factors = tf.unstack(x, axis=axis)
+  result = factors[0]
+  for factor in factors[1:]:
+    result = result * factor
+  return result
+
+
+def softmax(x: tf.Tensor) -> tf.Tensor:
+  """Softmax over the last axis from elementwise ops.
+
+  Same values as tf.nn.softmax; on the DNC's small [B, H, N] tensors the
+  oneDNN softmax kernel costs several times these few ops (bench/dnc.py).
+  """
+  e = tf.exp(x - tf.stop_gradient(tf.reduce_max(x, axis=-1, keepdims=True)))
+  return e / tf.reduce_sum(e, axis=-1, keepdims=True)
+
+
 def _row_norms(x: tf.Tensor) -> tf.Tensor:
   """Norms over the last axis, [B, M, W] -> [B, M, 1], smooth at zero."""
   return tf.sqrt(tf.reduce_sum(x * x, axis=-1, keepdims=True) + EPSILON)
@@ -91,7 +118,7 @@ class CosineWeights(snt.Module):
     norms = tf.matmul(_row_norms(keys), _row_norms(memory), adjoint_b=True)
     similarity = dot / (norms + EPSILON)
     sharpness = tf.expand_dims(self._strength_op(strengths), -1)
-    return tf.nn.softmax(similarity * sharpness, axis=-1)
+    return softmax(similarity * sharpness)
 
 
 class TemporalLinkage(snt.Module):
@@ -154,6 +181,11 @@ class TemporalLinkage(snt.Module):
                                    '[B, R, N]')
     # forward: out[b, k, r, i] = sum_j L[b, k, i, j] w[b, r, j]
     # backward: out[b, k, r, i] = sum_j L[b, k, j, i] w[b, r, j]
+    if link.shape[1] == 1:
+      # One write head (the paper's): a batched matmul, no transposes, and
+      # a cheaper gradient than the general einsum.
+      moved = tf.matmul(prev_read_weights, link[:, 0], transpose_b=forward)
+      return tf.expand_dims(moved, 2)
     pattern = 'bkij,brj->brki' if forward else 'bkji,brj->brki'
     return tf.einsum(pattern, link, prev_read_weights)
 
@@ -195,9 +227,9 @@ class Freeness(snt.Module):
     read_weights = check_rank(read_weights, 3, 'read_weights', '[B, R, N]')
     prev_usage = check_rank(prev_usage, 2, 'prev_usage', '[B, N]')
     write_weights = tf.stop_gradient(write_weights)
-    written = 1 - tf.reduce_prod(1 - write_weights, axis=1)
+    written = 1 - product(1 - write_weights, axis=1)
     usage = prev_usage + (1 - prev_usage) * written
-    retention = tf.reduce_prod(
+    retention = product(
         1 - tf.expand_dims(free_gate, -1) * read_weights, axis=1)
     return usage * retention
 

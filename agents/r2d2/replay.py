@@ -1,0 +1,130 @@
+"""Replay pieces of the replay-based agents (R2D2, DPG): the sampled table,
+the learner's restarting iterator and the priority write-back.
+
+The table is prioritised (R2D2) or uniform, sampled `samples_per_insert`
+times per inserted sequence on average (a SampleToInsertRatio rate limiter:
+writers wait when they run ahead, the learner when it does); the oldest
+sequence is evicted first. Items follow `ftw.replay`'s sequence layout.
+"""
+
+from typing import Callable, Iterator, Mapping, Optional
+
+import numpy as np
+import reverb
+import tensorflow as tf
+
+from ftw import checks
+
+REPLAY_TABLE = "replay"
+DATASET_TIMEOUT_MS = 1000
+"""A dataset that gets no item for this long ends (and is made again), so a
+learner waiting on an empty table notices a stop request."""
+
+
+def make_replay_table(name: str, max_size: int, min_size: int,
+                      samples_per_insert: float, batch_size: int,
+                      prioritized: bool, priority_exponent: float = 0.9,
+                      signature=None) -> reverb.Table:
+  """A FIFO-evicted replay of `max_size` items, prioritised or uniform.
+
+  Args:
+    name: table name.
+    max_size: capacity in items.
+    min_size: items inserted before sampling starts (>= batch_size).
+    samples_per_insert: > 0, item samples per inserted item, on average.
+    batch_size: items per learner batch (sizes the rate limiter's slack).
+    prioritized: sample with probability priority^priority_exponent.
+    priority_exponent: in [0, 1].
+    signature: nest of tf.TensorSpec of one item.
+  """
+  max_size = checks.check_int("max_size", max_size, 1)
+  min_size = checks.check_int("min_size", min_size, 1)
+  batch_size = checks.check_int("batch_size", batch_size, 1)
+  if not batch_size <= min_size <= max_size:
+    raise ValueError(f"min_size must be in [batch_size={batch_size}, "
+                     f"max_size={max_size}], got {min_size}")
+  if not samples_per_insert > 0:
+    raise ValueError(f"samples_per_insert must be > 0, got "
+                     f"{samples_per_insert!r}")
+  if not 0.0 <= priority_exponent <= 1.0:
+    raise ValueError(f"priority_exponent must be in [0, 1], got "
+                     f"{priority_exponent!r}")
+  # Slack of a few batches (and of 10% of the start-up fill) either way, so
+  # neither side stalls on every call.
+  error_buffer = max(2.0 * batch_size, 0.1 * min_size * samples_per_insert,
+                     2.0 * max(1.0, samples_per_insert))
+  sampler = (reverb.selectors.Prioritized(priority_exponent) if prioritized
+             else reverb.selectors.Uniform())
+  return reverb.Table(
+      name=name, sampler=sampler, remover=reverb.selectors.Fifo(),
+      max_size=max_size,
+      rate_limiter=reverb.rate_limiters.SampleToInsertRatio(
+          samples_per_insert=float(samples_per_insert),
+          min_size_to_sample=min_size, error_buffer=error_buffer),
+      signature=signature)
+
+
+class ResumingIterator:
+  """Iterates a dataset that ends after a quiet period, and makes it again.
+
+  Unless `should_stop()` says so: then it raises StopIteration.
+  """
+
+  def __init__(self, make_dataset: Callable[[], tf.data.Dataset],
+               should_stop: Callable[[], bool]):
+    self._make = make_dataset
+    self._should_stop = should_stop
+    self._iterator = None
+
+  def __iter__(self):
+    return self
+
+  def __next__(self):
+    while True:
+      if self._iterator is None:
+        self._iterator = iter(self._make())
+      try:
+        return next(self._iterator)
+      except (StopIteration, tf.errors.OutOfRangeError,
+              tf.errors.DeadlineExceededError):
+        self._iterator = None
+        if self._should_stop():
+          raise StopIteration from None
+
+
+class PriorityWriter:
+  """Writes new priorities of sampled items back to their Reverb table."""
+
+  def __init__(self, client: reverb.Client, table: str = REPLAY_TABLE):
+    self._client = client
+    self._table = table
+
+  def __call__(self, keys: np.ndarray, priorities: np.ndarray) -> None:
+    keys = np.asarray(keys).reshape(-1)
+    priorities = np.asarray(priorities, np.float64).reshape(-1)
+    if keys.shape != priorities.shape:
+      raise ValueError(f"keys {keys.shape} and priorities {priorities.shape} "
+                       "must have the same length")
+    if not np.all(np.isfinite(priorities)) or np.any(priorities < 0):
+      raise ValueError(f"priorities must be finite and >= 0, got {priorities}")
+    # One update per key (a batch may hold the same item twice).
+    updates: Mapping[int, float] = dict(zip(keys.tolist(),
+                                            priorities.tolist()))
+    self._client.mutate_priorities(self._table, updates=updates)
+
+
+def importance_weights(probabilities: tf.Tensor, table_size: tf.Tensor,
+                       exponent: float) -> tf.Tensor:
+  """[B] weights (N P)^-exponent, divided by their batch maximum."""
+  probabilities = tf.cast(probabilities, tf.float32)
+  size = tf.cast(table_size, tf.float32)
+  weights = tf.pow(tf.maximum(size * probabilities, 1e-10), -exponent)
+  return weights / tf.reduce_max(weights)
+
+
+def sample_to_insert_ratio(client: reverb.Client,
+                           table: str = REPLAY_TABLE) -> Optional[float]:
+  """Item samples per inserted item so far (None before any insert)."""
+  info = client.server_info(timeout=5)[table].rate_limiter_info
+  inserts = info.insert_stats.completed
+  return info.sample_stats.completed / inserts if inserts else None

@@ -1,0 +1,69 @@
+"""Capture the Flag by self-play: the full FTW agent, 2 vs 2.
+
+- Game: Melting Pot's `paintball__capture_the_flag` (`ftw/envs/ctf.py`),
+  4 players per arena as in the FTW paper's 2 vs 2 games, 1,000 frames per
+  episode; 8 arenas per actor = 32 player slots, every slot played by the
+  learning policy (one batched network call per step) and written to replay
+  as its own sequence.
+- What the agent sees: its 88x88 RGB view centre-cropped to 84x84x3, its
+  previous action and its previous game-event vector. Actions are
+  multi-discrete: move (5) x turn (3) x fire (3), one softmax per group.
+- What it learns from: FTW's internal reward r = w . events over the 13 game
+  events of `ftw/envs/ctf_events.py`, with the weights below (in the
+  embedding and in the losses); the game's own reward (captures by my team
+  minus captures by the other) is what the logs call the return.
+- The network, losses and learning-signal choices of `configs/atari_ftw.py`:
+  FtwTorso, RPTH with a 64x32 DNC memory, pixel control, reward prediction,
+  the RPTH KL terms, V-trace (lambda 0.95), standardised pixels, advantages
+  and returns, Adam, gradients clipped to 0.5.
+- Evaluation every 5 minutes, 4 episodes against uniformly random players
+  and 4 against the weights of the previous evaluation
+  (`agents/ftw/team_evaluator.py`): win rate, scores and events per player.
+
+The internal reward weights: the FTW paper evolves them with PBT from a
+random start and reports only where they ended; these are our hand-set
+starting values, dense enough that a random policy's pickups and tags are
+rewarded and with the capture (the game's point) worth the most. PBT
+(issue #10) is what should tune them.
+"""
+
+from agents.ftw.config import FtwConfig
+from configs import atari_ftw
+from ftw.envs import ctf_events
+
+INTERNAL_REWARD_WEIGHTS = {
+    "flag_pickup": 0.5,
+    "flag_capture": 1.0,
+    "flag_return": 0.3,
+    "tag_opponent": 0.1,
+    "tag_flag_carrier": 0.3,
+    "tagged": -0.05,
+    "tagged_with_flag": -0.3,
+    "team_capture": 1.0,
+    "opponent_capture": -1.0,
+    "teammate_pickup": 0.1,
+    "teammate_return": 0.05,
+    "opponent_pickup": -0.2,
+    "opponent_return": -0.05,
+}
+
+
+def internal_reward_weights():
+  """The weights in `ctf_events.EVENT_NAMES` order."""
+  missing = set(ctf_events.EVENT_NAMES) ^ set(INTERNAL_REWARD_WEIGHTS)
+  if missing:
+    raise ValueError(f"INTERNAL_REWARD_WEIGHTS must name every event of "
+                     f"ctf_events.EVENT_NAMES exactly; differs in {missing}")
+  return tuple(INTERNAL_REWARD_WEIGHTS[n] for n in ctf_events.EVENT_NAMES)
+
+
+def get_config() -> FtwConfig:
+  return atari_ftw.get_config().replace(
+      environment="ctf",
+      environment_kwargs={"num_players": 4, "action_mode": "multi_discrete",
+                          "episode_length": 1000},
+      num_envs=8,
+      internal_reward_weights=internal_reward_weights(),
+      eval_every_seconds=300.0,
+      eval_episodes=4,
+  )
