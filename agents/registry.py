@@ -35,6 +35,7 @@ def agent_name(config: Any) -> str:
     ValueError: for an object that is no agent's config.
   """
   for name, (config_path, _) in AGENTS.items():
+    # Exactly that class (a subclass may be another agent's config).
     if type(config) is _load(config_path):  # pylint: disable=unidiomatic-typecheck
       return name
   raise ValueError(f"a config must be one of "

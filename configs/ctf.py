@@ -16,6 +16,22 @@
   FtwTorso, RPTH with a 64x32 DNC memory, pixel control, reward prediction,
   the RPTH KL terms, V-trace (lambda 0.95), standardised pixels, advantages
   and returns, Adam, gradients clipped to 0.5.
+- Pixel control weighs 1e-4 instead of the FTW agent's 0.01: on egocentric
+  RGB every move changes most pixels, and the term (summed over 19 steps and
+  400 cells) was 99% of the loss at 0.01 in the first 13 minutes of a run
+  here (pixel_control_loss 15-130 against policy terms below 1), so the
+  clipped update was pixel control's. 1e-4 brings it to the RL terms' scale.
+- Advantages are NOT standardised per batch (Pong's default does): game
+  events are rare, most 20-step sequences hold none, and a batch's
+  advantages are then value noise (advantage_std ~3e-4 in a run here);
+  standardising scaled that noise to unit size, and the policy's entropy
+  fell from 3.8 (uniform) to 0.3 within 115 learner steps, then wandered.
+  Unscaled, an entropy cost of 0.01 held the policy exactly uniform
+  (entropy 3.80 of 3.81 for 1,300 learner steps, 18 minutes): a random
+  team scores an event every ~1,000 player steps, and the policy gradient
+  of those few steps lost to the entropy bonus. 1e-3 (inside the range the
+  FTW paper's PBT samples the entropy cost from, 5e-4 to 1e-2) lets them
+  move it.
 - Evaluation every 5 minutes, 4 episodes against uniformly random players
   and 4 against the weights of the previous evaluation
   (`agents/ftw/team_evaluator.py`): win rate, scores and events per player.
@@ -64,6 +80,9 @@ def get_config() -> FtwConfig:
                           "episode_length": 1000},
       num_envs=8,
       internal_reward_weights=internal_reward_weights(),
+      pixel_control_cost=1e-4,
+      normalize_advantages=False,
+      entropy_cost=1e-3,
       eval_every_seconds=300.0,
       eval_episodes=4,
   )

@@ -15,7 +15,6 @@ checkpoint; `--resume` continues from it with counters intact.
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
 
-import os
 import signal
 import sys
 import threading
@@ -59,12 +58,10 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       logger=loggers.make_logger("learner", logdir, "learner_steps",
                                  print_every_seconds=None),
       should_stop=lambda: stop.is_set())
-  checkpointer = checkpointing.Checkpointer(
-      os.path.join(logdir, "checkpoints"),
-      objects=learner.checkpoint_objects(),
+  checkpointer = checkpointing.learner_checkpointer(
+      learner, logdir, config.checkpoint_every_seconds,
       get_state=lambda: {"counts": counter.save()},
-      set_state=lambda s: counter.restore(s["counts"]),
-      save_every_seconds=config.checkpoint_every_seconds)
+      set_state=lambda s: counter.restore(s["counts"]))
   if resume and checkpointer.restore():
     print(f"[local] resumed from {checkpointer.latest}: {counter.get_counts()}",
           flush=True)

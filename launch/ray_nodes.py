@@ -25,7 +25,6 @@ restart). Every remote wait has a timeout.
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
 
-import os
 import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence
@@ -108,13 +107,11 @@ class LearnerNode:
                                    print_every_seconds=None))
     info = ray_helpers.node_info()
     restore_counts = resume and not info["restarted"]
-    self._checkpointer = checkpointing.Checkpointer(
-        os.path.join(logdir, "checkpoints"),
-        objects=self._learner.checkpoint_objects(),
+    self._checkpointer = checkpointing.learner_checkpointer(
+        self._learner, logdir, config.checkpoint_every_seconds,
         get_state=lambda: {"counts": ray.get(counter.save.remote(),
                                              timeout=ray_helpers.REMOTE_TIMEOUT_S)},
-        set_state=(self._restore_counts if restore_counts else None),
-        save_every_seconds=config.checkpoint_every_seconds)
+        set_state=(self._restore_counts if restore_counts else None))
     self.restored_from = None
     if (resume or info["restarted"]) and self._checkpointer.restore():
       self.restored_from = self._checkpointer.latest

@@ -21,6 +21,8 @@ from ftw import envs
 from ftw import replay
 from ftw import variable_utils
 from ftw.replay import layout
+from ftw.replay.resuming import DATASET_TIMEOUT_MS
+from ftw.replay.resuming import ResumingIterator
 from ftw.envs.action_spaces import num_actions_from_spec
 from ftw.envs.oar_wrapper import OARWrapper
 from ftw.envs.vector_env import VectorEnv
@@ -30,39 +32,6 @@ from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
 
 _RP_FRAMES = 3  # Frames per reward-prediction example, as in UNREAL.
-
-
-class _ResumingIterator:
-  """Iterates a Reverb dataset that ends after a quiet period, and restarts it.
-
-  Datasets made with a rate-limiter timeout end when no item arrives for
-  that long; that lets a learner blocked on an empty queue notice a stop
-  request. Unless `should_stop()` says so, the dataset is simply made again.
-  """
-
-  def __init__(self, make_dataset: Callable[[], "tf.data.Dataset"],
-               should_stop: Callable[[], bool]):
-    self._make = make_dataset
-    self._should_stop = should_stop
-    self._iterator = None
-
-  def __iter__(self):
-    return self
-
-  def __next__(self):
-    while True:
-      if self._iterator is None:
-        self._iterator = iter(self._make())
-      try:
-        return next(self._iterator)
-      except (StopIteration, tf.errors.OutOfRangeError,
-              tf.errors.DeadlineExceededError):
-        self._iterator = None
-        if self._should_stop():
-          raise StopIteration from None
-
-
-_DATASET_TIMEOUT_MS = 1000
 
 
 class AgentSpecs(NamedTuple):
@@ -295,21 +264,21 @@ class FtwBuilder:
     c = self._config
     # Our own signatures (not the server's) so items decode into ftw's
     # namedtuples (Step, OAR, RPTHState...) rather than look-alike classes.
-    return _ResumingIterator(lambda: replay.make_sequence_dataset(
+    return ResumingIterator(lambda: replay.make_sequence_dataset(
         server_address, batch_size=c.batch_size, prefetch=c.dataset_prefetch,
         signature=self.sequence_signature(),
-        rate_limiter_timeout_ms=_DATASET_TIMEOUT_MS), should_stop)
+        rate_limiter_timeout_ms=DATASET_TIMEOUT_MS), should_stop)
 
   def make_reward_prediction_dataset(
       self, server_address: str,
       should_stop: Callable[[], bool] = lambda: False) -> Iterator:
     """Iterator over balanced (zero / non-zero reward) frame stacks."""
     c = self._config
-    return _ResumingIterator(lambda: replay.make_reward_prediction_dataset(
+    return ResumingIterator(lambda: replay.make_reward_prediction_dataset(
         server_address, c.reward_prediction_batch_size,
         prefetch=c.dataset_prefetch,
         signature=self.reward_prediction_signature(),
-        rate_limiter_timeout_ms=_DATASET_TIMEOUT_MS), should_stop)
+        rate_limiter_timeout_ms=DATASET_TIMEOUT_MS), should_stop)
 
   def reward_prediction_ready(self, server_address: str) -> Callable[[], bool]:
     """A check that both reward-prediction tables hold a half batch."""

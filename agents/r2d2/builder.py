@@ -189,6 +189,7 @@ class R2D2Builder:
                        variable_client=client)
     temperature = (c.boltzmann_temperature if c.exploration == "boltzmann"
                    else None)
-    return R2D2Actor(network, n, epsilons=self.epsilons(actor_id, num_actors, n),
+    return R2D2Actor(network, n,
+                     epsilons=self.epsilons(actor_id, num_actors, n),
                      temperature=temperature, adder=adder,
                      variable_client=client)

@@ -159,7 +159,8 @@ class R2D2Config:
     if self.sequence_length < self.burn_in + 2:
       raise ValueError(
           f"sequence_length must be >= burn_in + 2 = {self.burn_in + 2} (one "
-          f"trained step and one to bootstrap from), got {self.sequence_length}")
+          "trained step and one to bootstrap from), got "
+          f"{self.sequence_length}")
     if self.sequence_period is None:
       self.sequence_period = self.sequence_length - 1 - self.burn_in
     if not 1 <= self.sequence_period <= self.sequence_length:

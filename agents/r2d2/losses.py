@@ -123,10 +123,14 @@ def r2d2_loss(q_values: tf.Tensor,
   Raises:
     ValueError: on a wrong rank, shape or option (naming the argument).
   """
-  q_values, actions, rewards, target_q_values = _td.check_q_inputs(
-      q_values, actions, rewards, target_q_values)
-  if target_q_values is q_values:
+  if target_q_values is None:
     raise ValueError("`target_q_values` must be given.")
+  q_values, actions, rewards, _ = _td.check_q_inputs(q_values, actions,
+                                                     rewards, None)
+  target_q_values = _checks.to_float(target_q_values, "target_q_values",
+                                     q_values.dtype)
+  _checks.check_same_shape(q_values, "q_values", target_q_values,
+                           "target_q_values")
   _checks.check_same_shape(rewards, "rewards",
                            _checks.to_float(discounts, "discounts"),
                            "discounts")

@@ -14,11 +14,12 @@ import reverb
 import tensorflow as tf
 
 from ftw import checks
+# The learner's iterator that never hangs has one home (ftw.replay.resuming);
+# the builders find it here with the rest of the replay pieces.
+from ftw.replay.resuming import DATASET_TIMEOUT_MS  # pylint: disable=unused-import
+from ftw.replay.resuming import ResumingIterator  # pylint: disable=unused-import
 
 REPLAY_TABLE = "replay"
-DATASET_TIMEOUT_MS = 1000
-"""A dataset that gets no item for this long ends (and is made again), so a
-learner waiting on an empty table notices a stop request."""
 
 
 def make_replay_table(name: str, max_size: int, min_size: int,
@@ -64,34 +65,6 @@ def make_replay_table(name: str, max_size: int, min_size: int,
       signature=signature)
 
 
-class ResumingIterator:
-  """Iterates a dataset that ends after a quiet period, and makes it again.
-
-  Unless `should_stop()` says so: then it raises StopIteration.
-  """
-
-  def __init__(self, make_dataset: Callable[[], tf.data.Dataset],
-               should_stop: Callable[[], bool]):
-    self._make = make_dataset
-    self._should_stop = should_stop
-    self._iterator = None
-
-  def __iter__(self):
-    return self
-
-  def __next__(self):
-    while True:
-      if self._iterator is None:
-        self._iterator = iter(self._make())
-      try:
-        return next(self._iterator)
-      except (StopIteration, tf.errors.OutOfRangeError,
-              tf.errors.DeadlineExceededError):
-        self._iterator = None
-        if self._should_stop():
-          raise StopIteration from None
-
-
 class PriorityWriter:
   """Writes new priorities of sampled items back to their Reverb table."""
 
@@ -101,6 +74,10 @@ class PriorityWriter:
 
   def __call__(self, keys: np.ndarray, priorities: np.ndarray) -> None:
     keys = np.asarray(keys).reshape(-1)
+    if not np.issubdtype(keys.dtype, np.integer):
+      raise ValueError(f"keys must be integers (uint64 item keys), got "
+                       f"dtype {keys.dtype}")
+    keys = keys.astype(np.uint64)
     priorities = np.asarray(priorities, np.float64).reshape(-1)
     if keys.shape != priorities.shape:
       raise ValueError(f"keys {keys.shape} and priorities {priorities.shape} "

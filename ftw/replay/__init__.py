@@ -3,7 +3,8 @@
 Actors write with `SequenceAdder` (one environment) or `BatchedSequenceAdder`
 (a vectorised environment); the server holds `make_sequence_queue` and
 `make_reward_prediction_tables`; the learner reads `make_sequence_dataset` and
-`make_reward_prediction_dataset`.
+`make_reward_prediction_dataset` (through a `ResumingIterator`, so a quiet
+queue never hangs a learner that was asked to stop).
 """
 
 from ftw.replay.base import Adder
@@ -18,6 +19,7 @@ from ftw.replay.timed_writer import TimedWriter
 from ftw.replay.batched_adder import BatchedSequenceAdder
 from ftw.replay.datasets import make_reward_prediction_dataset
 from ftw.replay.datasets import make_sequence_dataset
+from ftw.replay.resuming import ResumingIterator
 from ftw.replay.sequence_adder import SequenceAdder
 from ftw.replay.vector_adder import VectorSequenceAdder
 from ftw.replay.tables import make_reward_prediction_tables

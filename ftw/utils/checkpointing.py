@@ -68,3 +68,25 @@ class Checkpointer:
     if self._set_state is not None:
       self._set_state(json.loads(self._json.value.numpy().decode()))
     return True
+
+
+CHECKPOINT_FOLDER = "checkpoints"
+
+
+def learner_checkpointer(learner, logdir: str, every_seconds: float,
+                         get_state: Optional[Callable[[], Dict[str, Any]]] = None,
+                         set_state: Optional[Callable[[Dict[str, Any]], None]]
+                         = None) -> Checkpointer:
+  """The checkpointer of a learner, as every launcher wires it.
+
+  What a learner checkpoint holds is the learner's to say
+  (`learner.checkpoint_objects()`: network, optimiser, normalisers...);
+  where it goes (`<logdir>/checkpoints`) and how often (`every_seconds`,
+  the config's `checkpoint_every_seconds`) is decided here, once. The
+  launcher adds only the Python state it owns (counters) through
+  `get_state` / `set_state`.
+  """
+  return Checkpointer(os.path.join(logdir, CHECKPOINT_FOLDER),
+                      objects=learner.checkpoint_objects(),
+                      get_state=get_state, set_state=set_state,
+                      save_every_seconds=every_seconds)

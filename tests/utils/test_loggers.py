@@ -47,3 +47,19 @@ def test_make_logger_writes_csv_and_tensorboard(tmp_path):
   assert _rows(folder / "logs.csv")[0]["loss"] == "1.5"
   assert any(name.startswith("events.out.tfevents")
              for name in os.listdir(folder))
+
+
+def test_tensorboard_tags_are_prefixed_by_the_rows_string_fields(tmp_path):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  logger = loggers.TensorBoardLogger(str(tmp_path), "actor_steps")
+  logger.write({"actor_steps": 5, "opponent": "random", "win_rate": 0.25})
+  logger.write({"actor_steps": 5, "opponent": "checkpoint", "win_rate": 0.5})
+  logger.close()
+  tags = {}
+  for name in os.listdir(tmp_path):
+    for event in tf.compat.v1.train.summary_iterator(str(tmp_path / name)):
+      for value in event.summary.value:
+        tags[value.tag] = float(tf.make_ndarray(value.tensor))
+  assert tags["random/win_rate"] == 0.25
+  assert tags["checkpoint/win_rate"] == 0.5
+  assert "win_rate" not in tags and "random/actor_steps" in tags
