@@ -55,7 +55,8 @@ class TeamGameEvaluator:
     arena = np.repeat(np.arange(self.env.num_arenas), players)
     # The agent's team in each arena alternates sides.
     self._agent_team = arena % 2
-    self._opponent_rows = self.env.teams != self._agent_team
+    self._teams = self.env.teams  # [N], fixed for the arenas' lifetime.
+    self._opponent_rows = self._teams != self._agent_team
 
   def update(self, wait: bool = True) -> None:
     """Fetches the latest weights (raises if the source has none yet)."""
@@ -103,7 +104,7 @@ class TeamGameEvaluator:
       draws += mine == theirs
       scores.append(mine)
       opponent_scores.append(theirs)
-      teams = np.asarray(self.env.teams[arena * players:(arena + 1) * players])
+      teams = self._teams[arena * players:(arena + 1) * players]
       events.append(outcome.event_counts[teams == team].mean(axis=0))
     n = len(outcomes)
     row = {"opponent": opponent,
