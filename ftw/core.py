@@ -43,6 +43,15 @@ class VariableSource(abc.ABC):
     """Returns, for each name, the list of that group's variable values."""
 
 
+def check_variable_groups(names: Sequence[str], groups: Sequence[str]):
+  """Raises ValueError naming every name of `names` not in `groups` (what a
+  learner's `get_variables` serves)."""
+  unknown = [n for n in names if n not in groups]
+  if unknown:
+    raise ValueError(f"unknown variable group(s) {unknown}; this learner "
+                     f"serves {tuple(groups)}")
+
+
 class Learner(VariableSource):
   """Updates the agent's parameters from replayed experience."""
 

@@ -13,6 +13,22 @@ def to_numpy(variables: Sequence[tf.Variable]):
   return [v.numpy() for v in variables]
 
 
+def unscoped_variables(module: tf.Module) -> Sequence[tf.Variable]:
+  """`module.variables`, read without entering the module's name scope.
+
+  Sonnet runs every method and property (`variables` too) inside
+  `module.name_scope`: one object per module whose stack of scope-restoring
+  functions all threads share. A thread reading the variables (a variable
+  source serving actors, a peer copying weights) while the learner thread
+  is inside the module (tracing its step) can pop the learner's entry
+  instead of its own and stay in the module's scope: a full test run once
+  left later tests, variables and summary tags under 'simple_ftw_network/'.
+  tf.Module's property finds the same variables in the same order, without
+  a name scope.
+  """
+  return tf.Module.variables.fget(module)
+
+
 class VariableClient:
   """Copies the source's variables into local ones every `update_period` calls.
 

@@ -38,6 +38,7 @@ from agents.ftw.config import FtwConfig
 from launch import common
 from launch import program as program_lib
 from launch import progress as progress_lib
+from launch import ray_helpers
 from launch import ray_nodes
 
 _log = logging.getLogger(__name__)
@@ -57,12 +58,8 @@ _CLASSES = {
 }
 
 
-def _worker_env() -> Dict[str, str]:
-  # Workers import `launch.ray_nodes`, `agents.ftw...` from this checkout
-  # (the same path on every machine of a cluster).
-  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  return {"PYTHONPATH": os.pathsep.join(
-      p for p in (repo, os.environ.get("PYTHONPATH")) if p)}
+_worker_env = ray_helpers.worker_env
+_message = ray_helpers.error_message
 
 
 def _init_ray(address: Optional[str], num_cpus: Optional[int],
@@ -75,7 +72,9 @@ def _init_ray(address: Optional[str], num_cpus: Optional[int],
     ray.init(address=address, runtime_env=runtime_env, log_to_driver=True)
     return False
   cpus = num_cpus or max(os.cpu_count() or 1, program_lib.required_cpus(nodes))
-  ray.init(num_cpus=cpus, include_dashboard=False, runtime_env=runtime_env,
+  # address="local": a private cluster even when another job runs here.
+  ray.init(address="local", num_cpus=cpus, include_dashboard=False,
+           runtime_env=runtime_env,
            log_to_driver=True)
   return True
 
@@ -109,15 +108,16 @@ class Job:
     self.resume = resume
     self.handles: Dict[str, Any] = {}
     self.statuses: Dict[str, Dict[str, Any]] = {}
-    self.restarts = {name: 0 for name in self.specs}
-    self.last_errors: Dict[str, str] = {}
+    self._restarts = ray_helpers.NodeRestarts("distributed")
+    self._restarts.counts.update({name: 0 for name in self.specs})
+    self.restarts = self._restarts.counts
+    self.last_errors = self._restarts.last_errors
     self.counts: Dict[str, float] = {}
     self.counts_view = _CountsView()
     self.replay_address: Optional[str] = None
     self.checkpoint: Optional[str] = None
     self.final_eval: Optional[float] = None
     self.run_id = f"ftw_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-    self._killed_pids = set()
     self._home_node = self._learner_machine()
 
   def _learner_machine(self) -> str:
@@ -231,22 +231,9 @@ class Job:
   def _check_status(self, name: str, status: Dict[str, Any]):
     previous = self.statuses.get(name)
     self.statuses[name] = status
-    if previous is not None and previous["pid"] != status["pid"]:
-      self.restarts[name] += 1
-      print(f"[distributed] node {name} restarted (pid {previous['pid']} -> "
-            f"{status['pid']} on {status['ip']}), restart {self.restarts[name]}"
-            f"/{self.specs[name].max_restarts}", flush=True)
-    error = status.get("error")
-    if error and status["pid"] not in self._killed_pids:
-      # The loop raised but the process lives: restart it through Ray, which
-      # counts it against max_restarts like a crash.
-      self.last_errors[name] = error
-      self._killed_pids.add(status["pid"])
-      if self.restarts[name] >= self.specs[name].max_restarts:
-        raise self._node_died(name, RuntimeError("its loop raised"))
-      print(f"[distributed] node {name} failed, restarting it:\n{error}",
-            flush=True)
-      ray.kill(self.handles[name], no_restart=False)
+    if not self._restarts.check(name, previous, status, self.handles[name],
+                                self.specs[name].max_restarts):
+      raise self._node_died(name, RuntimeError("its loop raised"))
 
   def limit_reached(self, elapsed: float) -> Optional[str]:
     return limits.limit_reached(self.config, self.counts, elapsed)
@@ -399,15 +386,6 @@ def train(config: FtwConfig, logdir: str, num_actors: int,
   if job is None:  # Interrupted before the job existed.
     return {"stop_reason": stop_reason}
   return job.summary()
-
-
-def _message(error: BaseException) -> str:
-  """The error's own message: a remote error's cause, not Ray's wrapper."""
-  cause = getattr(error, "cause", None)
-  if isinstance(cause, BaseException):
-    return f"{type(cause).__name__}: {cause}"
-  text = str(error).strip()
-  return f"{type(error).__name__}: {text.splitlines()[-1] if text else ''}"
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:

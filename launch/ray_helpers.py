@@ -5,7 +5,10 @@
                         keeping the last weights while the learner restarts.
   wait_for_weights      first weights, retrying while the learner starts.
   LoopThread            a node's work loop in a thread that keeps its error.
+  NodeRestarts          a driver's view of restarts: notices a node Ray
+                        restarted, restarts a node whose loop failed.
   limit_tensorflow_threads, node_info: per-process set-up and identity.
+  worker_env, error_message: what drivers give workers and print of errors.
 """
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
@@ -24,6 +27,63 @@ from ftw import core
 
 REMOTE_TIMEOUT_S = 30.0
 """Longest wait of any call from one node to another."""
+
+
+def worker_env() -> Dict[str, str]:
+  """Environment of every worker: imports resolve to this checkout (the
+  same path on every machine of a cluster)."""
+  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  return {"PYTHONPATH": os.pathsep.join(
+      p for p in (repo, os.environ.get("PYTHONPATH")) if p)}
+
+
+def error_message(error: BaseException) -> str:
+  """The error's own message: a remote error's cause, not Ray's wrapper."""
+  cause = getattr(error, "cause", None)
+  if isinstance(cause, BaseException):
+    return f"{type(cause).__name__}: {cause}"
+  text = str(error).strip()
+  return f"{type(error).__name__}: {text.splitlines()[-1] if text else ''}"
+
+
+class NodeRestarts:
+  """What a driver's supervision knows of restarts, per node name.
+
+  `check` is called with each new status of a node: a new pid means Ray
+  restarted the process (counted); an `error` in the status means the
+  node's loop raised while its process lives, and the node is then
+  restarted through Ray (`ray.kill(..., no_restart=False)`), which counts
+  against its max_restarts like a crash.
+  """
+
+  def __init__(self, label: str):
+    self._label = label
+    self.counts: Dict[str, int] = {}
+    self.last_errors: Dict[str, str] = {}
+    self._killed_pids = set()
+
+  def check(self, name: str, previous: Optional[Dict[str, Any]],
+            status: Dict[str, Any], handle, max_restarts: int) -> bool:
+    """Handles one status; returns False when the node failed more than
+    `max_restarts` times (its error is in `last_errors`)."""
+    self.counts.setdefault(name, 0)
+    if previous is not None and previous["pid"] != status["pid"]:
+      self.counts[name] += 1
+      print(f"[{self._label}] node {name} restarted (pid {previous['pid']} "
+            f"-> {status['pid']} on {status.get('ip', '?')}), restart "
+            f"{self.counts[name]}/{max_restarts}", flush=True)
+    error = status.get("error")
+    if not error or status["pid"] in self._killed_pids:
+      return True
+    self.last_errors[name] = error
+    self._killed_pids.add(status["pid"])
+    if self.counts[name] >= max_restarts:
+      return False
+    print(f"[{self._label}] node {name} failed, restarting it:\n{error}",
+          flush=True)
+    ray.kill(handle, no_restart=False)
+    return True
+
 
 _log = logging.getLogger("ftw.ray_nodes")
 

@@ -17,6 +17,7 @@ import tree
 from agents.dpg import losses
 from agents.r2d2.learner import time_major
 from ftw import core
+from ftw import variable_utils
 from ftw.tf import target_networks
 from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
@@ -49,7 +50,7 @@ class DPGLearner(core.Learner):
         networks.variables, self._target.variables,
         period=config.target_update_period, tau=config.target_update_tau)
     self._step_fn = tf.function(self._step)
-    self._rate = counting.StepsPerSecond()
+    self._step_log = counting.LearnerStepLog(self._counter, self._logger)
 
   @property
   def networks(self):
@@ -105,12 +106,7 @@ class DPGLearner(core.Learner):
   def step(self) -> Dict[str, float]:
     sample = next(self._iterator)
     metrics = self._step_fn(getattr(sample, "data", sample))
-    counts = self._counter.increment(steps=1)
-    results = {k: float(v.numpy()) for k, v in metrics.items()}
-    if self._logger is not None:
-      results["learner_steps_per_second"] = self._rate(counts["learner_steps"])
-      self._logger.write({**results, **counts})
-    return results
+    return self._step_log.record(metrics)
 
   def checkpoint_objects(self) -> Dict[str, Any]:
     """What a checkpoint of this learner holds (TF trackables by name)."""
@@ -123,10 +119,9 @@ class DPGLearner(core.Learner):
 
   def get_variables(self, names: Sequence[str]) -> List[List[np.ndarray]]:
     """Values of the policy's or the critic's variables, per name."""
-    unknown = [n for n in names if n not in self.VARIABLE_GROUPS]
-    if unknown:
-      raise ValueError(f"unknown variable group(s) {unknown}; this learner "
-                       f"serves {self.VARIABLE_GROUPS}")
+    core.check_variable_groups(names, self.VARIABLE_GROUPS)
     modules = {"policy": self._networks.policy,
                "critic": self._networks.critic}
-    return [[v.numpy() for v in modules[n].variables] for n in names]
+    # Served to other threads: no module name scope is entered.
+    return [[v.numpy() for v in variable_utils.unscoped_variables(modules[n])]
+            for n in names]

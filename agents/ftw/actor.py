@@ -54,14 +54,35 @@ class FtwActor(core.Actor):
     # A core that samples a latent (RPTH) gets its noise from the actor, so
     # the noise can be stored and the learner can replay the same z.
     self._noise_size = getattr(network, "latent_noise_size", None)
-    self._policy = tf.function(self._policy_step)
+    # The batch size is read from the inputs, so `restart` with another
+    # number of rows reuses the trace (relaxed to any size after two sizes).
+    self._policy = tf.function(self._policy_step, reduce_retracing=True)
+
+  @property
+  def num_envs(self) -> int:
+    return self._num_envs
+
+  def restart(self, num_envs: int, adder=None):
+    """Acts for `num_envs` new rows from now on, writing to `adder`.
+
+    A population actor hands each agent's actor the rows that agent plays
+    in the next round of matches; every row starts from the initial state
+    (the round starts with FIRST timesteps).
+    """
+    if num_envs <= 0:
+      raise ValueError(f"num_envs must be > 0, got {num_envs}")
+    self._num_envs = num_envs
+    self._adder = adder
+    self._initial_state = self._network.initial_state(num_envs)
+    self._state = self._initial_state
+    self._first = tf.ones([num_envs], tf.bool)
 
   def _policy_step(self, observation, state, first):
-    state = _reset_rows(first, self._network.initial_state(self._num_envs),
-                        state)
+    rows = tf.shape(first)[0]
+    state = _reset_rows(first, self._network.initial_state(rows), state)
     noise = None
     if self._noise_size:
-      noise = tf.random.normal([self._num_envs, self._noise_size])
+      noise = tf.random.normal([rows, self._noise_size])
     actions, logits, new_state = self._network.select_action(
         observation, state, greedy=self._greedy, noise=noise)
     return actions, logits, state, new_state, noise

@@ -132,19 +132,27 @@ class FtwBuilder:
                       for i in range(n)])
 
   def make_network(self, create_variables: bool = True,
-                   seed: Optional[int] = None):
+                   seed: Optional[int] = None,
+                   variable_period: bool = False):
     """An FtwNetwork with its variables created (so they can be copied).
 
     Its initial weights and RPTH's sampling noise come from `seed`
-    (default: config.seed): the same seed builds the same network.
+    (default: config.seed): the same seed builds the same network. With
+    `variable_period` RPTH's slow-core period is a (non-trainable) network
+    variable, so population-based training can change it and actors receive
+    it with the weights; learner and actors must agree on the choice.
     """
     c = self._config
     seed = c.seed if seed is None else seed
     tf.random.set_seed(seed)
+    period = c.rpth_period
+    if variable_period and c.core == "rpth":
+      period = tf.Variable(c.rpth_period, trainable=False, dtype=tf.int32,
+                           name="rpth_period")
     network = make_ftw_network(
         num_actions=self.num_actions, torso_hidden=c.torso_hidden_size,
         conv_filters=c.conv_filters, residual_filters=c.residual_filters,
-        core=c.core, rpth_period=c.rpth_period, hidden_size=c.hidden_size,
+        core=c.core, rpth_period=period, hidden_size=c.hidden_size,
         num_dimensions=c.num_dimensions, memory_size=c.memory_size,
         word_size=c.word_size, num_reads=c.num_reads,
         num_writes=c.num_writes, head_hidden_size=c.head_hidden_size,
@@ -264,10 +272,13 @@ class FtwBuilder:
     c = self._config
     # Our own signatures (not the server's) so items decode into ftw's
     # namedtuples (Step, OAR, RPTHState...) rather than look-alike classes.
+    # Items taken from the queue are never dropped: a dataset that times
+    # out mid-batch hands them over and the iterator completes the batch.
     return ResumingIterator(lambda: replay.make_sequence_dataset(
         server_address, batch_size=c.batch_size, prefetch=c.dataset_prefetch,
         signature=self.sequence_signature(),
-        rate_limiter_timeout_ms=DATASET_TIMEOUT_MS), should_stop)
+        rate_limiter_timeout_ms=DATASET_TIMEOUT_MS, drop_remainder=False),
+                            should_stop, batch_size=c.batch_size)
 
   def make_reward_prediction_dataset(
       self, server_address: str,

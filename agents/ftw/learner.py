@@ -10,6 +10,7 @@ import tree
 from agents.ftw import losses
 from agents.ftw.config import FtwConfig
 from ftw import core
+from ftw import variable_utils
 from ftw.replay import layout
 from ftw.tf.networks import normalization
 from ftw.utils import counting
@@ -21,12 +22,50 @@ def _time_major(x: tf.Tensor) -> tf.Tensor:
   return tf.transpose(x, perm)
 
 
+_unscoped_variables = variable_utils.unscoped_variables
+
+
 def make_optimizer(config: FtwConfig, learning_rate: tf.Variable):
   if config.optimizer == "adam":
     return snt.optimizers.Adam(learning_rate, epsilon=config.adam_epsilon)
   return snt.optimizers.RMSProp(learning_rate,
                                 decay=config.rmsprop_decay,
                                 epsilon=config.rmsprop_epsilon)
+
+
+LOSS_WEIGHTS = ("entropy_cost", "baseline_cost", "kl_cost", "kl_prior_cost",
+                "pixel_control_cost", "reward_prediction_cost")
+"""Loss weights held as variables: population-based training changes them
+while the traced step runs (with `learning_rate`, `HYPERPARAMETERS`)."""
+HYPERPARAMETERS = ("learning_rate",) + LOSS_WEIGHTS
+
+
+class _Hyperparameters(tf.Module):
+  """The learner's mutable hyperparameters, one float32 variable each."""
+
+  def __init__(self, config: FtwConfig):
+    super().__init__(name="hyperparameters")
+    self.values = {name: tf.Variable(float(getattr(config, name)),
+                                     trainable=False, dtype=tf.float32,
+                                     name=name)
+                   for name in HYPERPARAMETERS}
+
+
+class _LossConfig:
+  """The config as the losses see it: loss weights read from variables.
+
+  Only the weights are variables; every structural choice (which losses
+  run, V-trace or n-step) stays the config's, fixed for the trace.
+  """
+
+  def __init__(self, config: FtwConfig, weights: Dict[str, tf.Variable]):
+    self._config = config
+    self._weights = weights
+
+  def __getattr__(self, name):
+    if name in LOSS_WEIGHTS:
+      return self._weights[name]
+    return getattr(self._config, name)
 
 
 class FtwLearner(core.Learner):
@@ -68,9 +107,11 @@ class FtwLearner(core.Learner):
     self._use_pc = config.pixel_control_cost > 0
     self._counter = counter or counting.Counter(prefix="learner")
     self._logger = logger
-    # A variable, so the traced step sees schedule changes without retracing.
-    self._learning_rate_var = tf.Variable(config.learning_rate,
-                                          trainable=False, dtype=tf.float32)
+    # Variables, so the traced step sees schedule and population changes
+    # without retracing.
+    self._hyper = _Hyperparameters(config)
+    self._learning_rate_var = self._hyper.values["learning_rate"]
+    self._base_learning_rate = float(config.learning_rate)
     # Value targets are learned standardised by running return statistics.
     self._return_normalizer = None
     if config.normalize_returns:
@@ -83,7 +124,7 @@ class FtwLearner(core.Learner):
     # also lets a checkpoint restore the slots right away).
     self.optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
     self._step_fn = tf.function(self._step, jit_compile=config.jit_compile)
-    self._rate = counting.StepsPerSecond()
+    self._step_log = counting.LearnerStepLog(self._counter, self._logger)
 
   @property
   def network(self):
@@ -92,9 +133,36 @@ class FtwLearner(core.Learner):
   def _learning_rate(self, learner_steps) -> float:
     config = self._config
     if config.learning_rate_schedule == "constant":
-      return config.learning_rate
+      return self._base_learning_rate
     frac = min(1.0, learner_steps / config.max_learner_steps)
-    return config.learning_rate * (1.0 - frac)
+    return self._base_learning_rate * (1.0 - frac)
+
+  def hyperparameters(self) -> Dict[str, float]:
+    """Current values of `HYPERPARAMETERS` (learning rate before schedule)."""
+    values = {k: float(v.numpy()) for k, v in self._hyper.values.items()}
+    values["learning_rate"] = self._base_learning_rate
+    return values
+
+  def set_hyperparameters(self, values: Dict[str, float]):
+    """Sets some of `HYPERPARAMETERS`; the next step uses them.
+
+    Raises:
+      ValueError: a name not in `HYPERPARAMETERS`, or a negative value (a
+        learning rate must be > 0).
+    """
+    unknown = sorted(set(values) - set(HYPERPARAMETERS))
+    if unknown:
+      raise ValueError(f"unknown hyperparameter(s) {unknown}; the learner "
+                       f"has {HYPERPARAMETERS}")
+    for name, value in values.items():
+      value = float(value)
+      positive = name == "learning_rate"
+      if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, "
+                         f"got {value}")
+      self._hyper.values[name].assign(value)
+    if "learning_rate" in values:
+      self._base_learning_rate = float(values["learning_rate"])
 
   def training_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
     """The rewards the losses see: `w . events` when the network embeds
@@ -119,7 +187,7 @@ class FtwLearner(core.Learner):
 
   def _step(self, data, rp_frames, rp_rewards,
             use_rp: bool) -> Dict[str, tf.Tensor]:
-    config = self._config
+    config = _LossConfig(self._config, self._hyper.values)
     # The core state is stored once per item ([B, ...]), not per step.
     data, state = layout.split_core_state(data)
     seq, noise = self._unpack(data)
@@ -130,7 +198,7 @@ class FtwLearner(core.Learner):
       torso.update_input_statistics(flat, tf.reshape(seq.mask, [-1]))
     with tf.GradientTape() as tape:
       outputs, _ = self._network.unroll(seq.observation, state, noise=noise)
-      terms, stats = losses.policy_value_loss(
+      terms, stats, return_statistics = losses.policy_value_loss(
           config, seq, outputs, return_normalizer=self._return_normalizer,
           num_actions=self._network.num_actions)
       if self._use_pc:
@@ -142,10 +210,14 @@ class FtwLearner(core.Learner):
         terms["reward_prediction_loss"] = losses.reward_prediction_term(
             config, logits, self.training_rewards(rp_rewards))
       if (hasattr(outputs.core_output, "distribution_params") and
-          (config.kl_cost > 0 or config.kl_prior_cost > 0)):
+          (self._config.kl_cost > 0 or self._config.kl_prior_cost > 0)):
         terms.update(losses.rpth_kl_terms(config, outputs.core_output,
                                           seq.mask))
       total = tf.add_n(list(terms.values()))
+    # The loss only reads the return statistics (its bootstrap values used
+    # the old ones, its value targets the merged ones); they change here.
+    if return_statistics is not None:
+      self._return_normalizer.assign(return_statistics)
     variables = self._network.trainable_variables
     grads = tape.gradient(total, variables)
     grads, grad_norm = tf.clip_by_global_norm(grads, config.max_gradient_norm)
@@ -169,19 +241,38 @@ class FtwLearner(core.Learner):
     # Two traces at most: before and after reward prediction has data.
     metrics = self._step_fn(data, rp_frames, rp_rewards,
                             self._rp_iterator is not None)
-    counts = self._counter.increment(steps=1)
-    results = {k: float(v.numpy()) for k, v in metrics.items()}
-    if self._logger is not None:
-      results["learner_steps_per_second"] = self._rate(counts["learner_steps"])
-      self._logger.write({**results, **counts})
-    return results
+    return self._step_log.record(metrics)
 
   def checkpoint_objects(self) -> Dict[str, Any]:
     """What a checkpoint of this learner holds (TF trackables by name)."""
-    objects = {"network": self._network, "optimizer": self.optimizer}
+    objects = {"network": self._network, "optimizer": self.optimizer,
+               "hyperparameters": self._hyper}
     if self._return_normalizer is not None:
       objects["return_normalizer"] = self._return_normalizer
     return objects
+
+  def state_variables(self) -> List[tf.Variable]:
+    """Everything population-based training copies from a better agent:
+    the network's variables (incl. internal reward weights), the optimiser's
+    slots and step, the return normaliser. Same order in every learner of
+    one config."""
+    # Peers read it from another thread: no module name scope is entered.
+    variables = (list(_unscoped_variables(self._network)) +
+                 list(_unscoped_variables(self.optimizer)))
+    if self._return_normalizer is not None:
+      variables += list(_unscoped_variables(self._return_normalizer))
+    return variables
+
+  def get_state(self) -> List[np.ndarray]:
+    return [v.numpy() for v in self.state_variables()]
+
+  def set_state(self, values: Sequence[np.ndarray]):
+    variables = self.state_variables()
+    if len(values) != len(variables):
+      raise ValueError(f"state has {len(values)} arrays, this learner "
+                       f"{len(variables)} variables: not the same config")
+    for variable, value in zip(variables, values):
+      variable.assign(value)
 
   # Variable groups an actor can ask for: the policy is the whole network
   # (actors also need the input statistics, which are not trainable).
@@ -190,12 +281,12 @@ class FtwLearner(core.Learner):
   def get_variables(self, names: Sequence[str]) -> List[List[np.ndarray]]:
     """Values of each named group's variables (Acme's VariableSource).
 
+    Safe to call from other threads while the learner steps: it enters none
+    of the network's name scopes (see `_unscoped_variables`).
+
     Raises:
       ValueError: for a name not in `VARIABLE_GROUPS`.
     """
-    unknown = [n for n in names if n not in self.VARIABLE_GROUPS]
-    if unknown:
-      raise ValueError(f"unknown variable group(s) {unknown}; this learner "
-                       f"serves {self.VARIABLE_GROUPS}")
-    values = [v.numpy() for v in self._network.variables]
+    core.check_variable_groups(names, self.VARIABLE_GROUPS)
+    values = [v.numpy() for v in _unscoped_variables(self._network)]
     return [values for _ in names]

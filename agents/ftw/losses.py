@@ -25,6 +25,7 @@ from ftw.tf.losses import policy as policy_lib
 from ftw.tf.losses import returns as returns_lib
 from ftw.tf.losses import reward_prediction
 from ftw.tf.losses import vtrace
+from ftw.tf.networks import normalization
 
 # FTW and UNREAL crop 84x84 frames to their central 80x80 for pixel control.
 _CROP = (2, 82)
@@ -69,10 +70,14 @@ def _policy_logits(logits: tf.Tensor, num_actions: NumActions, name: str):
   return policy_lib.split_logits(logits, sizes, name)
 
 
-def policy_value_loss(config, seq: Sequence, outputs,
-                      return_normalizer=None, num_actions: NumActions = None
-                      ) -> Tuple[Dict[str, tf.Tensor], Dict[str, tf.Tensor]]:
+def policy_value_loss(
+    config, seq: Sequence, outputs, return_normalizer=None,
+    num_actions: NumActions = None
+) -> Tuple[Dict[str, tf.Tensor], Dict[str, tf.Tensor],
+           Optional[normalization.MergedStatistics]]:
   """V-trace or n-step A2C policy and value terms, entropy regularised.
+
+  A pure function: it reads `return_normalizer` but changes no variable.
 
   With `config.normalize_advantages` the policy-gradient advantages are
   standardised over the real steps of the batch (zero mean, unit standard
@@ -80,16 +85,20 @@ def policy_value_loss(config, seq: Sequence, outputs,
 
   With a `return_normalizer` (a RunningMeanStd of value targets) the value
   head predicts standardised values: V = mu + sigma * head output is what
-  the returns use, the statistics are then updated with this batch's
-  targets, and the value loss compares standardised targets with the head
-  output (Sample Factory's normalize_returns).
+  the returns use (the current statistics), and the value loss compares the
+  head output with the targets standardised by the statistics merged with
+  this batch's targets (Sample Factory's normalize_returns). Those merged
+  statistics are returned; the caller assigns them
+  (`return_normalizer.assign`) after the loss.
 
   `num_actions`: the network's; a sequence of group sizes means a
   multi-discrete action (see the module doc), None or an int a single one.
 
   Returns:
     (loss terms to add up, diagnostics of the learning signal: entropy,
-    advantage and value-target scale, importance-weight statistics).
+    advantage and value-target scale, importance-weight statistics,
+    the return statistics merged with this batch's value targets or None
+    without a `return_normalizer`).
   """
   logits = _policy_logits(outputs.policy_logits[:-1], num_actions,
                           "policy_logits")
@@ -139,12 +148,14 @@ def policy_value_loss(config, seq: Sequence, outputs,
     advantages = (advantages - adv_mean) / (adv_std + 1e-6)
   pg = -log_probs * advantages
   targets = tf.stop_gradient(targets)
+  return_statistics = None
   if return_normalizer is None:
     baseline = 0.5 * tf.square(targets - values)
   else:
-    return_normalizer.update(tf.reshape(targets, [-1]), tf.reshape(mask, [-1]))
-    sigma = tf.sqrt(return_normalizer.variance + 1e-8)
-    normalized = (targets - return_normalizer.mean) / sigma
+    return_statistics = return_normalizer.merged(tf.reshape(targets, [-1]),
+                                                 tf.reshape(mask, [-1]))
+    sigma = tf.sqrt(return_statistics.variance + 1e-8)
+    normalized = (targets - return_statistics.mean) / sigma
     baseline = 0.5 * tf.square(normalized - head_values[:-1])
   entropy = a2c.entropy_loss(logits)
   stats["entropy"] = -_masked_mean(entropy, mask)
@@ -153,7 +164,7 @@ def policy_value_loss(config, seq: Sequence, outputs,
       "baseline_loss": config.baseline_cost * _masked_mean(baseline, mask),
       "entropy_loss": config.entropy_cost * _masked_mean(entropy, mask),
   }
-  return terms, stats
+  return terms, stats, return_statistics
 
 
 def pixel_control_term(config, seq: Sequence, q_values,

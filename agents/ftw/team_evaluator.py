@@ -35,18 +35,29 @@ OPPONENTS = ("random", "checkpoint")
 class TeamGameEvaluator:
   """Plays the latest weights against random players and a checkpoint."""
 
-  def __init__(self, builder, variable_source: core.VariableSource):
+  def __init__(self, builder, variable_source: core.VariableSource,
+               variable_period: bool = False):
+    """Builds arenas and networks.
+
+    Args:
+      builder: the agent's builder.
+      variable_source: serves the agent's latest weights.
+      variable_period: build networks as a population's agents are
+        (RPTH's period a variable, see `FtwBuilder.make_network`), so the
+        source's variables line up with them.
+    """
     config = builder.config
     self._episodes = config.eval_episodes
     self.env = builder.make_environment(
         seed=config.seed + EVAL_SEED_OFFSET,
         num_envs=min(config.eval_episodes, MAX_EVAL_ENVS))
     n = self.env.num_envs
-    self._network = builder.make_network()
+    self._network = builder.make_network(variable_period=variable_period)
     self.actor = builder.make_actor(self._network,
                                     variable_source=variable_source,
                                     num_envs=n)
-    self._opponent_network = builder.make_network()
+    self._opponent_network = builder.make_network(
+        variable_period=variable_period)
     self._opponent = builder.make_actor(self._opponent_network, num_envs=n)
     self._snapshot = None  # Weights the checkpoint opponent plays next.
     self._action_spec = self.env.action_spec()

@@ -10,6 +10,7 @@ import tree
 from agents.r2d2 import losses
 from agents.r2d2 import replay as replay_lib
 from ftw import core
+from ftw import variable_utils
 from ftw.replay import layout
 from ftw.tf import target_networks
 from ftw.utils import counting
@@ -68,7 +69,7 @@ class R2D2Learner(core.Learner):
         network.variables, target_network.variables,
         period=config.target_update_period, tau=config.target_update_tau)
     self._step_fn = tf.function(self._step)
-    self._rate = counting.StepsPerSecond()
+    self._step_log = counting.LearnerStepLog(self._counter, self._logger)
 
   @property
   def network(self):
@@ -130,12 +131,7 @@ class R2D2Learner(core.Learner):
     priorities = metrics.pop("priorities")
     if self._write_priorities is not None and self._config.prioritized:
       self._write_priorities(info.key.numpy(), priorities.numpy())
-    counts = self._counter.increment(steps=1)
-    results = {k: float(v.numpy()) for k, v in metrics.items()}
-    if self._logger is not None:
-      results["learner_steps_per_second"] = self._rate(counts["learner_steps"])
-      self._logger.write({**results, **counts})
-    return results
+    return self._step_log.record(metrics)
 
   def checkpoint_objects(self) -> Dict[str, Any]:
     """What a checkpoint of this learner holds (TF trackables by name)."""
@@ -147,9 +143,8 @@ class R2D2Learner(core.Learner):
 
   def get_variables(self, names: Sequence[str]) -> List[List[np.ndarray]]:
     """The online network's values for each named group."""
-    unknown = [n for n in names if n not in self.VARIABLE_GROUPS]
-    if unknown:
-      raise ValueError(f"unknown variable group(s) {unknown}; this learner "
-                       f"serves {self.VARIABLE_GROUPS}")
-    values = [v.numpy() for v in self._network.variables]
+    core.check_variable_groups(names, self.VARIABLE_GROUPS)
+    # Served to other threads: no module name scope is entered.
+    values = [v.numpy() for v in
+              variable_utils.unscoped_variables(self._network)]
     return [values for _ in names]

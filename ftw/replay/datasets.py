@@ -51,7 +51,8 @@ def make_sequence_dataset(server_address: str,
                           prefetch: int = 1,
                           max_in_flight_samples_per_worker: Optional[int] = None,
                           signature: Optional[Any] = None,
-                          rate_limiter_timeout_ms: int = -1) -> tf.data.Dataset:
+                          rate_limiter_timeout_ms: int = -1,
+                          drop_remainder: bool = True) -> tf.data.Dataset:
   """Batches of sequence items as `reverb.ReplaySample(info, data)`.
 
   `data` is a `base.Step` nest, batch-major: [B, T, ...] leaves, except the
@@ -71,6 +72,9 @@ def make_sequence_dataset(server_address: str,
     rate_limiter_timeout_ms: -1 waits for items forever; >= 0 ends the
       dataset when no item arrives for that long (also bounds how long
       deleting an iterator blocked on an empty queue takes, ~3 s otherwise).
+    drop_remainder: False emits the incomplete last batch of a dataset that
+      ended (its items, taken from a queue, are otherwise lost);
+      `ResumingIterator(batch_size=...)` completes it with the next items.
   """
   _check_positive("batch_size", batch_size)
   _check_positive("num_parallel_calls", num_parallel_calls)
@@ -88,7 +92,7 @@ def make_sequence_dataset(server_address: str,
     dataset = tf.data.Dataset.range(num_parallel_calls).interleave(
         make, cycle_length=num_parallel_calls, block_length=1,
         num_parallel_calls=num_parallel_calls, deterministic=False)
-  dataset = dataset.batch(batch_size, drop_remainder=True)
+  dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
   return dataset.prefetch(prefetch) if prefetch else dataset
 
 

@@ -174,6 +174,14 @@ class VectorSequenceAdder(base.Adder):
     self._t[:] = 0
     self._pos[:] = 0
 
+  def flush(self) -> None:
+    """Waits until every written item is in the tables (the tables' rate
+    limiters apply); raises `ServerUnavailableError` when the server is gone.
+    """
+    self._timed.flush(0)
+    if self._rp_timed is not None:
+      self._rp_timed.flush(0)
+
   def close(self, timeout_ms: Optional[int] = None) -> None:
     """Sends pending items (waits <= timeout_ms), closes the writers."""
     self._timed.close(timeout_ms)

@@ -8,7 +8,7 @@ holds the job's totals (locally a plain Counter, on Ray a counter node).
 
 import threading
 import time
-from typing import Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 Number = Union[int, float]
 
@@ -71,3 +71,24 @@ class StepsPerSecond:
       rate = (value - self._last_value) / (now - self._last_time)
     self._last_time, self._last_value = now, value
     return rate
+
+
+class LearnerStepLog:
+  """What every learner does after an update: counts the step (`steps`
+  under its counter's prefix, 'learner' -> 'learner_steps'), turns the
+  step's metrics into floats and logs them with the counts and the rate."""
+
+  def __init__(self, counter: Counter, logger=None):
+    self._counter = counter
+    self._logger = logger
+    self._rate = StepsPerSecond()
+
+  def record(self, metrics: Mapping[str, Any]) -> Dict[str, float]:
+    """Counts one step; returns the metrics as floats (+ the rate if logged)."""
+    counts = self._counter.increment(steps=1)
+    results = {k: float(v) for k, v in metrics.items()}
+    if self._logger is not None:
+      results["learner_steps_per_second"] = self._rate(
+          counts.get("learner_steps", 0))
+      self._logger.write({**results, **counts})
+    return results

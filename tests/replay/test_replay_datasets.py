@@ -194,3 +194,33 @@ def test_catch_end_to_end_through_batched_adder(make_server):
     np.testing.assert_array_equal(data.observation.reward[:, 1:][nxt],
                                   data.reward[:, :-1][nxt])
   assert num_terminal >= 8
+
+
+def test_resuming_iterator_loses_no_item_when_the_queue_runs_dry(make_server):
+  """A dataset that times out mid-batch hands its items over; the iterator
+  completes the batch with the next items (before, they were dropped)."""
+  server, client = make_server([replay.make_sequence_queue(
+      "sequence_queue", 20, sequence_signature(), batch_size=B)])
+  write_episode(client, 13)  # Items start at 0, 3, 6, 9, 12 (padded).
+  stop = [False]
+  iterator = replay.ResumingIterator(
+      lambda: replay.make_sequence_dataset(
+          f"localhost:{server.port}", batch_size=B, prefetch=0,
+          rate_limiter_timeout_ms=300, drop_remainder=False),
+      lambda: stop[0], batch_size=B)
+  starts = lambda s: s.data.action.numpy()[:, 0].tolist()
+  assert starts(next(iterator)) == [0, 3]
+  assert starts(next(iterator)) == [6, 9]
+  stop[0] = True  # The queue is dry: the dataset times out holding item 12.
+  with pytest.raises(StopIteration):
+    next(iterator)
+  assert iterator.carried == 1
+  write_episode(client, 13)
+  stop[0] = False
+  batch = next(iterator)
+  assert starts(batch) == [12, 0] and batch.info.key.shape == (B,)
+  assert starts(next(iterator)) == [3, 6]
+  assert starts(next(iterator)) == [9, 12]
+  assert iterator.carried == 0
+  with pytest.raises(ValueError, match="batch_size must be >= 1"):
+    replay.ResumingIterator(lambda: None, lambda: True, batch_size=0)

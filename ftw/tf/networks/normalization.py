@@ -15,12 +15,34 @@ al. (1979): for running (n, mean, M2) and a batch (m, mean_b, M2_b),
     M2'   = M2 + M2_b + delta^2 * n * m / n',  variance = M2' / n'.
 """
 
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import sonnet as snt
 import tensorflow as tf
 
 from ftw.tf.networks.argument_checks import check_real
+
+
+def _variance(m2: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
+  """M2 / n, or 1 before any data (n = 0)."""
+  return m2 / tf.maximum(count, 1.0) + tf.cast(tf.equal(count, 0.0),
+                                               tf.float32)
+
+
+class MergedStatistics(NamedTuple):
+  """Statistics (n, mean, M2) after merging a batch, as tensors.
+
+  `m2_increment` is what the batch adds to the running M2
+  (m2 = M2 + m2_increment); `RunningMeanStd.assign` adds it in place.
+  """
+  count: tf.Tensor
+  mean: tf.Tensor
+  m2: tf.Tensor
+  m2_increment: tf.Tensor
+
+  @property
+  def variance(self) -> tf.Tensor:
+    return _variance(self.m2, self.count)
 
 
 class RunningMeanStd(snt.Module):
@@ -30,6 +52,10 @@ class RunningMeanStd(snt.Module):
   is fixed by the first call (variables are created lazily). Before any
   update the statistics are mean 0, variance 1 (inputs pass unchanged up to
   the clip).
+
+  `update` is `assign(merged(x, weights))`: a loss can compute the merged
+  statistics without changing the variables and leave the assignment to the
+  learner's step.
   """
 
   def __init__(self, clip: Optional[float] = 5.0, epsilon: float = 1e-5,
@@ -77,15 +103,20 @@ class RunningMeanStd(snt.Module):
 
   @property
   def variance(self) -> tf.Tensor:
-    return self._m2 / tf.maximum(self._count, 1.0) + tf.cast(
-        tf.equal(self._count, 0.0), tf.float32)
+    return _variance(self._m2, self._count)
 
   @property
   def count(self) -> tf.Tensor:
     return self._count
 
-  def update(self, x: tf.Tensor, weights: Optional[tf.Tensor] = None):
-    """Merges the batch x [N, *S] (rows weighted by weights [N] in {0, 1})."""
+  def merged(self, x: tf.Tensor,
+             weights: Optional[tf.Tensor] = None) -> MergedStatistics:
+    """The statistics after merging the batch x [N, *S]; assigns nothing.
+
+    Rows are weighted by weights [N] in {0, 1} (default all 1). The first
+    call creates the variables (lazily, as `__call__` does); their values
+    are only read.
+    """
     x = tf.cast(tf.convert_to_tensor(x), tf.float32)
     if x.shape.rank is None or x.shape.rank < 1:
       raise ValueError(f"x must have shape [N, ...], got {x.shape}")
@@ -102,9 +133,31 @@ class RunningMeanStd(snt.Module):
     total = n + m
     delta = batch_mean - self._mean
     frac = tf.where(total > 0, m / tf.maximum(total, 1.0), 0.0)
-    self._mean.assign_add(delta * frac)
-    self._m2.assign_add(batch_m2 + tf.square(delta) * n * frac)
-    self._count.assign(total)
+    m2_increment = batch_m2 + tf.square(delta) * n * frac
+    return MergedStatistics(count=total, mean=self._mean + delta * frac,
+                            m2=self._m2 + m2_increment,
+                            m2_increment=m2_increment)
+
+  def assign(self, merged: MergedStatistics):
+    """Sets the variables to `merged`, computed from their current values.
+
+    Raises:
+      ValueError: before the variables exist (no `merged`, `update` or call).
+    """
+    if self._mean is None:
+      raise ValueError("RunningMeanStd has no variables to assign yet: call "
+                       "merged, update or the module first")
+    self._mean.assign(merged.mean)
+    # M2 + increment as one in-place add, not `merged.m2`: in a tf.function
+    # Grappler may regroup `M2 + (a + b)` into an AddN summing in another
+    # order (an ulp off). Used here too, the increment cannot be regrouped,
+    # so `merged.m2` (what a loss reads) and the variable keep today's sum.
+    self._m2.assign_add(merged.m2_increment)
+    self._count.assign(merged.count)
+
+  def update(self, x: tf.Tensor, weights: Optional[tf.Tensor] = None):
+    """Merges the batch x [N, *S] (rows weighted by weights [N] in {0, 1})."""
+    self.assign(self.merged(x, weights))
 
   def __call__(self, x: tf.Tensor) -> tf.Tensor:
     x = tf.cast(tf.convert_to_tensor(x), tf.float32)

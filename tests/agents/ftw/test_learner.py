@@ -55,6 +55,25 @@ def test_get_variables_serves_the_network_and_names_unknown_groups(setup):
     setup.learner.get_variables(["critic"])
 
 
+def test_get_variables_enters_no_name_scope(setup, monkeypatch):
+  """Actor and evaluator threads call it while the learner thread may be in
+  the network's name scope (tracing its step): a module's scope entered from
+  two threads at once can leave one of them in it (a leaked eager scope)."""
+  expected = len(setup.network.variables)  # Enters the scope: not patched.
+  scope_type = type(setup.network.name_scope)
+  enter = scope_type.__enter__
+  entered = []
+
+  def recording_enter(scope):
+    entered.append(scope.name)
+    return enter(scope)
+
+  monkeypatch.setattr(scope_type, "__enter__", recording_enter)
+  (values,) = setup.learner.get_variables(["policy"])
+  assert not entered
+  assert len(values) == expected
+
+
 @pytest.mark.parametrize("setup", [dict(learning_rate_schedule="linear",
                                         max_learner_steps=4,
                                         learning_rate=1e-3)], indirect=True)
@@ -93,7 +112,8 @@ def test_reward_prediction_starts_once_both_tables_hold_data(setup):
                          indirect=True)
 def test_return_statistics_are_learned_and_checkpointed(setup):
   objects = setup.learner.checkpoint_objects()
-  assert set(objects) == {"network", "optimizer", "return_normalizer"}
+  assert set(objects) == {"network", "optimizer", "return_normalizer",
+                          "hyperparameters"}
   setup.act(12)
   setup.learner.step()
   assert objects["return_normalizer"].count.numpy() > 0

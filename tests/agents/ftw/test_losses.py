@@ -62,8 +62,9 @@ def _masked_mean(x):
 @pytest.mark.parametrize("loss", ["vtrace", "a2c"])
 def test_targets_masking_and_bootstrap_at_episode_ends(loss):
   # A2C with n >= T is the same discounted return bootstrapped from V(x_3).
-  terms, stats = losses.policy_value_loss(_config(loss=loss, n_steps=10),
-                                          _seq(), _outputs())
+  terms, stats, return_statistics = losses.policy_value_loss(
+      _config(loss=loss, n_steps=10), _seq(), _outputs())
+  assert return_statistics is None  # No return normaliser.
   advantages = VS - VALUE[:-1]
   np.testing.assert_allclose(terms["baseline_loss"].numpy(),
                              0.5 * _masked_mean(0.5 * advantages ** 2),
@@ -79,7 +80,7 @@ def test_targets_masking_and_bootstrap_at_episode_ends(loss):
 
 
 def test_normalized_advantages_are_standardised_over_trained_steps():
-  terms, stats = losses.policy_value_loss(
+  terms, stats, _ = losses.policy_value_loss(
       _config(normalize_advantages=True), _seq(), _outputs())
   advantages = (VS - VALUE[:-1])[TRAINED > 0]
   standard = (advantages - advantages.mean()) / (advantages.std() + 1e-6)
@@ -89,30 +90,61 @@ def test_normalized_advantages_are_standardised_over_trained_steps():
   np.testing.assert_allclose(stats["advantage_std"].numpy(),
                              advantages.std(), rtol=1e-5)
   # The value loss is unchanged by it.
-  plain, _ = losses.policy_value_loss(_config(), _seq(), _outputs())
+  plain, _, _ = losses.policy_value_loss(_config(), _seq(), _outputs())
   np.testing.assert_allclose(terms["baseline_loss"].numpy(),
                              plain["baseline_loss"].numpy(), rtol=1e-6)
 
 
-def test_return_normalizer_scales_values_and_targets():
+def _normalizer():
   normalizer = RunningMeanStd(clip=None)
   normalizer.update(np.array([1.0, 3.0], np.float32))  # mean 2, variance 1.
+  return normalizer
+
+
+def test_return_normalizer_scales_values_and_targets():
+  normalizer = _normalizer()
   head = np.array([[0.5, 1.0], [0.25, 2.0], [7.0, 3.0], [9.0, 4.0]],
                   np.float32)
-  terms, _ = losses.policy_value_loss(_config(), _seq(), _outputs(head),
-                                      return_normalizer=normalizer)
+  terms, _, merged_statistics = losses.policy_value_loss(
+      _config(), _seq(), _outputs(head), return_normalizer=normalizer)
   # Returns use V = 2 + 1 * head: sequence 0 never bootstraps; sequence 1
   # bootstraps from V(x_3) = 6 instead of 4, i.e. 2 * 0.9^k more k steps back.
   vs = np.array([[2.8, 3.816 + 2 * 0.729], [2.0, 4.24 + 2 * 0.81],
                  [0.0, 3.6 + 2 * 0.9]])
   trained = vs[TRAINED > 0]
   merged = np.concatenate([[1.0, 3.0], trained])
-  np.testing.assert_allclose(normalizer.mean.numpy(), merged.mean(),
+  # The statistics merged with the trained targets come back to the caller.
+  np.testing.assert_allclose(merged_statistics.mean.numpy(), merged.mean(),
                              rtol=1e-5)
+  np.testing.assert_allclose(merged_statistics.variance.numpy(), merged.var(),
+                             rtol=1e-5)
+  assert merged_statistics.count.numpy() == merged.size
+  # The value loss standardises the targets with those merged statistics.
   normalized = (vs - merged.mean()) / np.sqrt(merged.var() + 1e-8)
   np.testing.assert_allclose(
       terms["baseline_loss"].numpy(),
       0.5 * _masked_mean(0.5 * (normalized - head[:-1]) ** 2), rtol=1e-4)
+
+
+def test_return_normalizer_is_only_read_by_the_loss():
+  """The loss is pure: the caller assigns the merged statistics."""
+  normalizer = _normalizer()
+  before = [v.numpy() for v in (normalizer.count, normalizer.mean,
+                                normalizer.variance)]
+  first = losses.policy_value_loss(_config(), _seq(), _outputs(),
+                                   return_normalizer=normalizer)
+  second = losses.policy_value_loss(_config(), _seq(), _outputs(),
+                                    return_normalizer=normalizer)
+  after = [v.numpy() for v in (normalizer.count, normalizer.mean,
+                               normalizer.variance)]
+  np.testing.assert_array_equal(after, before)
+  for a, b in zip(tf.nest.flatten(first), tf.nest.flatten(second)):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  # The caller's assignment takes them over exactly.
+  normalizer.assign(first[2])
+  for name in ("count", "mean", "variance"):
+    np.testing.assert_array_equal(getattr(normalizer, name).numpy(),
+                                  getattr(first[2], name).numpy(), name)
 
 
 def test_rpth_kl_terms_take_the_posterior_last():
@@ -193,8 +225,8 @@ def test_multi_discrete_terms_equal_the_product_action_space(loss):
                           behaviour_logits=tf.constant(mu))
     outputs = Outputs(policy_logits=tf.constant(logits),
                       value=tf.constant(VALUE))
-    out, stats = losses.policy_value_loss(config, seq, outputs,
-                                          num_actions=num_actions)
+    out, stats, _ = losses.policy_value_loss(config, seq, outputs,
+                                             num_actions=num_actions)
     return {**out, **stats}
 
   multi = terms(target, behaviour, actions, list(sizes))

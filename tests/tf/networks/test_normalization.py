@@ -25,6 +25,61 @@ def test_merged_batches_match_numpy_mean_and_variance():
   np.testing.assert_allclose(rms(x).numpy(), expected, rtol=1e-4, atol=1e-5)
 
 
+def test_merged_assigns_nothing_and_equals_what_update_assigns():
+  rng = np.random.default_rng(2)
+  first = rng.normal(1.0, 3.0, size=(6, 2)).astype(np.float32)
+  x = rng.normal(-2.0, 0.5, size=(5, 2)).astype(np.float32)
+  weights = np.array([1.0, 0.0, 1.0, 1.0, 0.0], np.float32)
+  rms = RunningMeanStd(clip=None)
+  rms.update(first)
+  merged = rms.merged(x, weights)
+  # Merging only reads: the variables still hold the first batch.
+  np.testing.assert_allclose(rms.mean.numpy(), first.mean(0), rtol=1e-5)
+  assert rms.count.numpy() == 6
+  # By hand: the statistics of the first batch and x's weight-1 rows.
+  everything = np.concatenate([first, x[weights > 0]])
+  np.testing.assert_allclose(merged.mean.numpy(), everything.mean(0),
+                             rtol=1e-5)
+  np.testing.assert_allclose(merged.variance.numpy(), everything.var(0),
+                             rtol=1e-4)
+  np.testing.assert_allclose(merged.m2.numpy(),
+                             everything.var(0) * len(everything), rtol=1e-4)
+  assert merged.count.numpy() == len(everything)
+  # `update` assigns exactly these values.
+  rms.update(x, weights)
+  for name in ("count", "mean", "variance"):
+    np.testing.assert_array_equal(getattr(rms, name).numpy(),
+                                  getattr(merged, name).numpy(), name)
+
+
+def test_merged_equals_what_assign_sets_inside_a_tf_function():
+  """A learner's step reads `merged` in its loss and assigns it after: the
+  graph must give both the same bits (Grappler may regroup sums)."""
+  rng = np.random.default_rng(3)
+  rms = RunningMeanStd(clip=None)
+  rms.update(rng.normal(size=(7, 3)).astype(np.float32))
+
+  @tf.function
+  def step(x, weights):
+    merged = rms.merged(x, weights)
+    rms.assign(merged)
+    return merged
+
+  for _ in range(3):
+    x = rng.normal(2.0, 3.0, size=(9, 3)).astype(np.float32)
+    merged = step(x, (rng.random(9) > 0.3).astype(np.float32))
+    for name in ("count", "mean", "m2"):
+      np.testing.assert_array_equal(getattr(rms, f"_{name}").numpy(),
+                                    getattr(merged, name).numpy(), name)
+
+
+def test_assign_before_the_variables_exist_is_an_error():
+  rms = RunningMeanStd()
+  statistics = RunningMeanStd().merged(np.zeros((2, 3), np.float32))
+  with pytest.raises(ValueError, match="no variables"):
+    rms.assign(statistics)
+
+
 def test_zero_weight_rows_are_ignored():
   rms = RunningMeanStd(clip=None)
   x = np.array([[1.0], [3.0], [100.0]], np.float32)

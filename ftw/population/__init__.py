@@ -1,0 +1,1 @@
+"""FTW's population training without TensorFlow: Elo, matchmaking, PBT, logs."""
