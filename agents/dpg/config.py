@@ -4,11 +4,12 @@ import dataclasses
 from typing import Any, Dict, Optional, Tuple
 
 from agents.r2d2 import config as r2d2_config
+from agents.running import RunningConfig
 from ftw import checks
 
 
 @dataclasses.dataclass
-class DPGConfig:
+class DPGConfig(RunningConfig):
   """Every knob of a deterministic-policy-gradient experiment; one line of
   docs per field."""
 
@@ -73,33 +74,17 @@ class DPGConfig:
   max_gradient_norm: float = 40.0
   """Global gradient-norm clip of each network's update."""
 
-  # Running.
-  seed: int = 0
-  """Seed of environments, network initialisation and exploration."""
-  max_learner_steps: Optional[int] = None
-  """Stop after this many learner steps (None: no limit)."""
-  max_actor_steps: Optional[int] = None
-  """Stop after this many environment steps (None: no limit)."""
-  max_seconds: Optional[float] = None
-  """Stop after this many seconds (None: no limit)."""
-  eval_every_seconds: float = 30.0
-  """Seconds between evaluations (the deterministic policy, no noise)."""
+  # Running (agents/running.py), DPG's own default:
   eval_episodes: int = 8
-  """Episodes per evaluation."""
-  checkpoint_every_seconds: float = 300.0
-  """Seconds between learner checkpoints (one is also written at exit)."""
-  log_every_seconds: float = 10.0
-  """Seconds between terminal progress lines."""
+  """Episodes per evaluation (the deterministic policy, no noise)."""
 
   def __post_init__(self):
     r2d2_config.positive_ints(
         self, "num_envs", "variable_update_period", "batch_size",
-        "replay_size", "min_replay_size", "n_step", "dataset_prefetch",
-        "eval_episodes")
+        "replay_size", "min_replay_size", "n_step", "dataset_prefetch")
     r2d2_config.positive(
         self, "exploration_sigma", "samples_per_insert", "reward_scale",
-        "policy_learning_rate", "critic_learning_rate", "max_gradient_norm",
-        "eval_every_seconds", "checkpoint_every_seconds")
+        "policy_learning_rate", "critic_learning_rate", "max_gradient_norm")
     r2d2_config.in_unit_interval(self, "discount")
     for name in ("policy_layers", "critic_layers"):
       layers = getattr(self, name)
@@ -135,7 +120,7 @@ class DPGConfig:
     if self.target_update_period is not None:
       checks.check_positive_int("target_update_period",
                                 self.target_update_period)
-    r2d2_config.run_limits(self)
+    self.check_running()
 
   def replace(self, **overrides) -> "DPGConfig":
     """Returns a copy with fields replaced; unknown names raise ValueError."""

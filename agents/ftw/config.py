@@ -5,12 +5,13 @@ import math
 import numbers
 from typing import Any, Dict, Optional, Tuple
 
+from agents.running import RunningConfig
 from ftw import checks
 from ftw.tf.networks import defaults
 
 
 @dataclasses.dataclass
-class FtwConfig:
+class FtwConfig(RunningConfig):
   """Every knob of an FTW experiment; one line of docs per field."""
 
   # Environment and acting.
@@ -135,24 +136,6 @@ class FtwConfig:
   jit_compile: bool = False
   """Compile the learner's update with XLA (tf.function(jit_compile=True))."""
 
-  # Running.
-  seed: int = 0
-  """Seed of environments, network initialisation and sampling."""
-  max_learner_steps: Optional[int] = None
-  """Stop after this many learner steps (None: no limit)."""
-  max_actor_steps: Optional[int] = None
-  """Stop after this many environment steps (None: no limit)."""
-  max_seconds: Optional[float] = None
-  """Stop after this many seconds (None: no limit)."""
-  eval_every_seconds: float = 30.0
-  """Seconds between evaluations (greedy policy)."""
-  eval_episodes: int = 20
-  """Episodes per evaluation."""
-  checkpoint_every_seconds: float = 300.0
-  """Seconds between learner checkpoints (one is also written at exit)."""
-  log_every_seconds: float = 10.0
-  """Seconds between terminal progress lines."""
-
   def __post_init__(self):
     _positive_int(self, "num_envs", "variable_update_period",
                   "torso_hidden_size", "hidden_size", "num_dimensions",
@@ -160,7 +143,7 @@ class FtwConfig:
                   "head_hidden_size", "batch_size", "queue_size",
                   "reward_prediction_table_size", "dataset_prefetch", "replay_size",
                   "n_steps", "pixel_control_cell_size",
-                  "reward_prediction_batch_size", "eval_episodes")
+                  "reward_prediction_batch_size")
     _choice(self, "core", ("rpth", "lstm"))
     _choice(self, "loss", ("vtrace", "a2c"))
     _choice(self, "optimizer", ("adam", "rmsprop"))
@@ -205,17 +188,12 @@ class FtwConfig:
       raise ValueError("pixel_control_cell_size must be 4: the PixelControl "
                        "head predicts 20x20 cells of the 80x80 crop, got "
                        f"{self.pixel_control_cell_size}")
-    for name in ("max_learner_steps", "max_actor_steps", "max_seconds"):
-      value = getattr(self, name)
-      if value is not None and not value > 0:
-        raise ValueError(f"{name} must be > 0 or None (no limit), got {value}")
-    for name in ("learning_rate", "max_gradient_norm", "eval_every_seconds",
-                 "checkpoint_every_seconds"):
+    self.check_running()
+    for name in ("learning_rate", "max_gradient_norm"):
       if getattr(self, name) <= 0:
         raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
     for name in ("baseline_cost", "entropy_cost", "pixel_control_cost",
-                 "reward_prediction_cost", "kl_cost", "kl_prior_cost",
-                 "log_every_seconds"):
+                 "reward_prediction_cost", "kl_cost", "kl_prior_cost"):
       if getattr(self, name) < 0:
         raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
     if self.internal_reward_weights is not None:

@@ -125,23 +125,16 @@ class R2D2Builder:
 
   def make_adder(self, client: reverb.Client, num_envs: Optional[int] = None,
                  seed: Optional[int] = None) -> replay.VectorSequenceAdder:
-    c = self._config
     del seed  # Nothing random in what is written.
-    return replay.VectorSequenceAdder(
-        client, num_envs or self.num_slots, sequence_length=c.sequence_length,
-        period=c.sequence_period, table=replay_lib.REPLAY_TABLE,
-        flush_timeout_ms=1000)
+    return replay_lib.make_adder(client, num_envs or self.num_slots,
+                                 self._config)
 
   def make_dataset(self, server_address: str,
                    should_stop: Callable[[], bool] = lambda: False
                    ) -> Iterator:
     """Batches of `ReplaySample(info, data)`; see `ResumingIterator`."""
-    c = self._config
-    return replay_lib.ResumingIterator(lambda: replay.make_sequence_dataset(
-        server_address, table=replay_lib.REPLAY_TABLE,
-        batch_size=c.batch_size, prefetch=c.dataset_prefetch,
-        signature=self.sequence_signature(),
-        rate_limiter_timeout_ms=replay_lib.DATASET_TIMEOUT_MS), should_stop)
+    return replay_lib.make_dataset(server_address, self._config,
+                                   self.sequence_signature(), should_stop)
 
   def make_learner(self, network, server_address: str,
                    counter: Optional[counting.Counter] = None,

@@ -3,13 +3,14 @@
 import dataclasses
 from typing import Any, Dict, Optional, Tuple
 
+from agents.running import RunningConfig
 from ftw import checks
 from ftw.tf.networks import defaults
 from ftw.tf.networks.vision import validate_filters
 
 
 @dataclasses.dataclass
-class R2D2Config:
+class R2D2Config(RunningConfig):
   """Every knob of an R2D2 experiment; one line of docs per field."""
 
   AGENT = "r2d2"  # Not a field: the launchers' dispatch key.
@@ -116,30 +117,12 @@ class R2D2Config:
   max_gradient_norm: float = 40.0
   """Global gradient-norm clip."""
 
-  # Running.
-  seed: int = 0
-  """Seed of environments, network initialisation and exploration."""
-  max_learner_steps: Optional[int] = None
-  """Stop after this many learner steps (None: no limit)."""
-  max_actor_steps: Optional[int] = None
-  """Stop after this many environment steps (None: no limit)."""
-  max_seconds: Optional[float] = None
-  """Stop after this many seconds (None: no limit)."""
-  eval_every_seconds: float = 30.0
-  """Seconds between evaluations (greedy policy)."""
-  eval_episodes: int = 20
-  """Episodes per evaluation."""
-  checkpoint_every_seconds: float = 300.0
-  """Seconds between learner checkpoints (one is also written at exit)."""
-  log_every_seconds: float = 10.0
-  """Seconds between terminal progress lines."""
-
   def __post_init__(self):
     positive_ints(self, "num_envs", "variable_update_period",
                   "epsilon_decay_steps", "torso_hidden_size", "hidden_size",
                   "num_dimensions", "rpth_period", "head_hidden_size",
                   "batch_size", "replay_size", "min_replay_size", "n_step",
-                  "dataset_prefetch", "eval_episodes")
+                  "dataset_prefetch")
     choice(self, "exploration", ("apex", "linear", "boltzmann"))
     choice(self, "core", ("lstm", "rpth"))
     choice(self, "td_target", ("qlearning", "sarsa"))
@@ -149,8 +132,7 @@ class R2D2Config:
                      "priority_eta", "discount")
     positive(self, "apex_alpha", "boltzmann_temperature", "samples_per_insert",
              "rescaling_epsilon", "learning_rate", "adam_epsilon",
-             "max_gradient_norm", "eval_every_seconds",
-             "checkpoint_every_seconds", allow_zero=("apex_alpha",))
+             "max_gradient_norm", allow_zero=("apex_alpha",))
     self.conv_filters = validate_filters(self.conv_filters, "conv_filters",
                                          allow_empty=False)
     self.residual_filters = validate_filters(
@@ -182,7 +164,7 @@ class R2D2Config:
         not 0.0 < self.target_update_tau <= 1.0):
       raise ValueError("target_update_tau must be in (0, 1] or None, got "
                        f"{self.target_update_tau}")
-    run_limits(self)
+    self.check_running()
 
   def replace(self, **overrides) -> "R2D2Config":
     """Returns a copy with fields replaced; unknown names raise ValueError."""
@@ -232,13 +214,3 @@ def positive(config, *names, allow_zero=()):
     if not (value > 0 or (name in allow_zero and value == 0)):
       bound = ">= 0" if name in allow_zero else "> 0"
       raise ValueError(f"{name} must be {bound}, got {value!r}")
-
-
-def run_limits(config):
-  for name in ("max_learner_steps", "max_actor_steps", "max_seconds"):
-    value = getattr(config, name)
-    if value is not None and not value > 0:
-      raise ValueError(f"{name} must be > 0 or None (no limit), got {value}")
-  if config.log_every_seconds < 0:
-    raise ValueError(
-        f"log_every_seconds must be >= 0, got {config.log_every_seconds}")

@@ -14,12 +14,33 @@ import reverb
 import tensorflow as tf
 
 from ftw import checks
-# The learner's iterator that never hangs has one home (ftw.replay.resuming);
-# the builders find it here with the rest of the replay pieces.
-from ftw.replay.resuming import DATASET_TIMEOUT_MS  # pylint: disable=unused-import
-from ftw.replay.resuming import ResumingIterator  # pylint: disable=unused-import
+from ftw import replay
+from ftw.replay.resuming import DATASET_TIMEOUT_MS
+from ftw.replay.resuming import ResumingIterator
 
 REPLAY_TABLE = "replay"
+
+
+def make_adder(client: reverb.Client, num_envs: int, config
+               ) -> replay.VectorSequenceAdder:
+  """The sequence adder of a replay agent (`config`: R2D2's or DPG's)."""
+  return replay.VectorSequenceAdder(
+      client, num_envs, sequence_length=config.sequence_length,
+      period=config.sequence_period, table=REPLAY_TABLE,
+      flush_timeout_ms=1000)
+
+
+def make_dataset(server_address: str, config, signature,
+                 should_stop: Callable[[], bool]) -> Iterator:
+  """Batches of `ReplaySample(info, data)` from the replay table.
+
+  Sampled items stay in the table, so a dataset that times out mid-batch
+  loses nothing (unlike a queue's); `ResumingIterator` remakes it.
+  """
+  return ResumingIterator(lambda: replay.make_sequence_dataset(
+      server_address, table=REPLAY_TABLE, batch_size=config.batch_size,
+      prefetch=config.dataset_prefetch, signature=signature,
+      rate_limiter_timeout_ms=DATASET_TIMEOUT_MS), should_stop)
 
 
 def make_replay_table(name: str, max_size: int, min_size: int,

@@ -22,8 +22,11 @@ def test_sequence_period_is_derived_from_length_and_burn_in():
 
 def test_every_field_has_a_docstring_line():
   for cls in (R2D2Config, DPGConfig):
-    source = open(__import__("inspect").getsourcefile(cls)).read()
     for field in dataclasses.fields(cls):
+      # The class that declares it (the running fields: RunningConfig).
+      owner = next(c for c in cls.__mro__
+                   if field.name in c.__dict__.get("__annotations__", {}))
+      source = open(__import__("inspect").getsourcefile(owner)).read()
       assert f"  {field.name}:" in source
       after = source.split(f"  {field.name}:", 1)[1].split("\n", 2)[1]
       assert after.strip().startswith('"""'), field.name
