@@ -9,9 +9,21 @@ _TEST_ONLY = ("pytest",)
 
 
 def _requirements():
-  lines = (_HERE / "requirements.txt").read_text().splitlines()
-  reqs = [l.split("#")[0].strip() for l in lines]
-  return [r for r in reqs if r and not r.startswith(_TEST_ONLY)]
+  """requirements.txt's pins: {None: core, extra name: that extra's}.
+
+  A comment line `# [name]` starts the lines of extra `name` (the Makefile
+  installs every line; `pip install ftw` only the core, `ftw[ctf]` adds
+  Melting Pot's runtime needs: chex, jax, dmlab2d, ...).
+  """
+  groups, current = {None: []}, None
+  for line in (_HERE / "requirements.txt").read_text().splitlines():
+    if line.startswith("# ["):
+      current = line[3:line.index("]")]
+      groups[current] = []
+    requirement = line.split("#")[0].strip()
+    if requirement and not requirement.startswith(_TEST_ONLY):
+      groups[current].append(requirement)
+  return groups
 
 
 setuptools.setup(
@@ -25,7 +37,8 @@ setuptools.setup(
     packages=setuptools.find_packages(
         include=["ftw", "ftw.*", "agents", "agents.*", "launch", "launch.*",
                  "configs", "configs.*"]),
-    install_requires=_requirements(),
-    extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3"]},
+    install_requires=_requirements()[None],
+    extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3"],
+                    "ctf": _requirements()["ctf"]},
     license="Apache-2.0",
 )

@@ -49,8 +49,9 @@ def make_builder(config: Any, specs: Any = None):
 
 
 def actor_kwargs(config: Any, actor_id: int, num_actors: int) -> Dict[str, Any]:
-  """Extra `make_actor` arguments of actor `actor_id` of `num_actors` (the
-  replay agents spread exploration over actors); none for FTW."""
+  """Extra `make_actor` arguments of actor `actor_id` of `num_actors`: the
+  replay agents spread exploration over actors; FTW seeds each actor's
+  sampling differently (config.seed + 1000 * actor_id)."""
   if agent_name(config) == "ftw":
-    return {}
+    return {"seed": config.seed + 1000 * actor_id}
   return {"actor_id": actor_id, "num_actors": num_actors}

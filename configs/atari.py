@@ -15,6 +15,8 @@ What it uses, and why (measured on a 2-core machine, see the README):
   (1,250 agent steps/s against 1,100 with 16 here). XLA stays off: on this
   CPU it halved the learner's speed (bench/pong.py).
 `configs/atari_ftw.py` is the full FTW agent on the same game.
+Not yet stable run to run: one run reached +15 in 17 minutes, another
+peaked at +12.7 at 15 minutes and fell back (README, Pong).
 """
 
 from agents.ftw.config import FtwConfig

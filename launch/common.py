@@ -85,8 +85,14 @@ def _parse_value(field: dataclasses.Field, text: str):
   return text
 
 
-def parse_overrides(config: FtwConfig, items: Sequence[str]) -> FtwConfig:
-  """Applies `field=value` overrides; unknown fields raise ValueError."""
+def parse_overrides(config: FtwConfig, items: Sequence[str],
+                    flags: Optional[dict] = None) -> FtwConfig:
+  """Applies `field=value` overrides; unknown fields raise ValueError.
+
+  `flags` (field -> value, e.g. from --max_learner_steps) are applied in
+  the same replace, after the items: the config is validated once, with
+  all of them (a field checked against another set by a flag passes).
+  """
   fields = {f.name: f for f in dataclasses.fields(config)}
   overrides = {}
   for item in items:
@@ -98,6 +104,7 @@ def parse_overrides(config: FtwConfig, items: Sequence[str]) -> FtwConfig:
       raise ValueError(f"unknown config field {name!r}; known fields: "
                        f"{sorted(fields)}")
     overrides[name] = _parse_value(fields[name], text)
+  overrides.update(flags or {})
   return config.replace(**overrides)
 
 
@@ -122,11 +129,10 @@ def parse(parser: argparse.ArgumentParser,
   """Parses flags and overrides; returns (flags, validated config)."""
   args, rest = parser.parse_known_args(argv)
   try:
-    config = parse_overrides(load_config(args.config), rest)
-    run_overrides = {k: getattr(args, k) for k in
-                     ("seed", "max_seconds", "max_actor_steps",
-                      "max_learner_steps") if getattr(args, k) is not None}
-    config = config.replace(**run_overrides)
+    run_flags = {k: getattr(args, k) for k in
+                 ("seed", "max_seconds", "max_actor_steps",
+                  "max_learner_steps") if getattr(args, k) is not None}
+    config = parse_overrides(load_config(args.config), rest, run_flags)
     envs.check_environment_name(config.environment)
   except ValueError as e:
     parser.error(str(e))

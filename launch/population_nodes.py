@@ -274,7 +274,7 @@ class MatchActorNode:
                                                    num_envs=n),
         next_matches=self._matches, report=self._report,
         variable_clients=clients,
-        counter=counting.Counter(self._proxy, "actor"))
+        counter=counting.Counter(self._proxy, "actor"), seed=seed)
     self.steps = 0
     self.recent_returns: List[float] = []
     self._loop = ray_helpers.LoopThread(f"actor_{actor_id}", self._round)

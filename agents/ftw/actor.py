@@ -10,6 +10,7 @@ import tree
 from ftw import core
 from ftw import variable_utils
 from ftw.replay import layout
+from ftw.tf import seeding
 
 
 def _reset_rows(first: tf.Tensor, initial, state):
@@ -31,6 +32,8 @@ class FtwActor(core.Actor):
 
   Actions are int32 [N], or [N, G] for a network with G action groups
   (multi-discrete); the stored logits are then the groups' concatenated.
+  `seed` seeds the sampling (actions, RPTH's latent noise) in the policy's
+  own graph: reproducible without touching TF's process-wide seed.
   """
 
   def __init__(self, network, num_envs: int, adder=None,
@@ -43,8 +46,7 @@ class FtwActor(core.Actor):
     self._adder = adder
     self._client = variable_client
     self._greedy = greedy
-    if seed is not None:
-      tf.random.set_seed(seed)
+    self._seed = seed
     self._initial_state = network.initial_state(num_envs)
     self._state = self._initial_state
     self._first = tf.ones([num_envs], tf.bool)
@@ -78,6 +80,8 @@ class FtwActor(core.Actor):
     self._first = tf.ones([num_envs], tf.bool)
 
   def _policy_step(self, observation, state, first):
+    # Sampling is seeded in this function's graph, not process-wide.
+    seeding.seed_graph(self._seed)
     rows = tf.shape(first)[0]
     state = _reset_rows(first, self._network.initial_state(rows), state)
     noise = None

@@ -137,14 +137,21 @@ class FtwBuilder:
     """An FtwNetwork with its variables created (so they can be copied).
 
     Its initial weights and RPTH's sampling noise come from `seed`
-    (default: config.seed): the same seed builds the same network. With
-    `variable_period` RPTH's slow-core period is a (non-trainable) network
-    variable, so population-based training can change it and actors receive
-    it with the weights; learner and actors must agree on the choice.
+    (default: config.seed): the same seed builds the same network (with
+    `create_variables=False` nothing is seeded: the first call makes the
+    variables). With `variable_period` RPTH's slow-core period is a
+    (non-trainable) network variable, so population-based training can
+    change it and actors receive it with the weights; learner and actors
+    must agree on the choice.
     """
     c = self._config
     seed = c.seed if seed is None else seed
-    tf.random.set_seed(seed)
+    if create_variables:
+      # The process-wide seed: TF then clears its kernel cache, so functions
+      # traced before (a learner's step) are instantiated again at their
+      # next call, once. Launchers build their networks before training;
+      # a network built only for its state shapes seeds nothing.
+      tf.random.set_seed(seed)
     period = c.rpth_period
     if variable_period and c.core == "rpth":
       period = tf.Variable(c.rpth_period, trainable=False, dtype=tf.int32,
@@ -321,7 +328,9 @@ class FtwBuilder:
   def make_actor(self, network, adder=None,
                  variable_source: Optional[core.VariableSource] = None,
                  greedy: bool = False, num_envs: Optional[int] = None,
-                 asynchronous_updates: bool = False) -> FtwActor:
+                 asynchronous_updates: bool = False,
+                 seed: Optional[int] = None) -> FtwActor:
+    """An FtwActor whose sampling is seeded by `seed` (default config.seed)."""
     client = None
     if variable_source is not None:
       client = variable_utils.VariableClient(
@@ -329,4 +338,5 @@ class FtwBuilder:
           update_period=self._config.variable_update_period,
           asynchronous=asynchronous_updates)
     return FtwActor(network, num_envs or self.num_slots, adder=adder,
-                    variable_client=client, greedy=greedy)
+                    variable_client=client, greedy=greedy,
+                    seed=self._config.seed if seed is None else seed)

@@ -22,9 +22,6 @@ def _time_major(x: tf.Tensor) -> tf.Tensor:
   return tf.transpose(x, perm)
 
 
-_unscoped_variables = variable_utils.unscoped_variables
-
-
 def make_optimizer(config: FtwConfig, learning_rate: tf.Variable):
   if config.optimizer == "adam":
     return snt.optimizers.Adam(learning_rate, epsilon=config.adam_epsilon)
@@ -257,10 +254,11 @@ class FtwLearner(core.Learner):
     slots and step, the return normaliser. Same order in every learner of
     one config."""
     # Peers read it from another thread: no module name scope is entered.
-    variables = (list(_unscoped_variables(self._network)) +
-                 list(_unscoped_variables(self.optimizer)))
+    unscoped = variable_utils.unscoped_variables
+    variables = (list(unscoped(self._network)) +
+                 list(unscoped(self.optimizer)))
     if self._return_normalizer is not None:
-      variables += list(_unscoped_variables(self._return_normalizer))
+      variables += list(unscoped(self._return_normalizer))
     return variables
 
   def get_state(self) -> List[np.ndarray]:
@@ -282,11 +280,12 @@ class FtwLearner(core.Learner):
     """Values of each named group's variables (Acme's VariableSource).
 
     Safe to call from other threads while the learner steps: it enters none
-    of the network's name scopes (see `_unscoped_variables`).
+    of the network's name scopes (see `variable_utils.unscoped_variables`).
 
     Raises:
       ValueError: for a name not in `VARIABLE_GROUPS`.
     """
     core.check_variable_groups(names, self.VARIABLE_GROUPS)
-    values = [v.numpy() for v in _unscoped_variables(self._network)]
+    values = [v.numpy()
+              for v in variable_utils.unscoped_variables(self._network)]
     return [values for _ in names]

@@ -50,7 +50,7 @@ class PopulationActor:
                next_matches: Callable[[int], List[Match]],
                report: Callable[[Match, float, np.ndarray], None],
                variable_clients: Optional[Sequence] = None,
-               counter=None):
+               counter=None, seed: Optional[int] = None):
     """Creates the actor.
 
     Args:
@@ -65,6 +65,7 @@ class PopulationActor:
         updated every step for the agents in play.
       counter: a `counting.Counter` (e.g. prefix 'actor'): `steps` (player
         steps) every step, `episodes` (matches) after each round.
+      seed: seeds agent k's sampling with seed + k (None: unseeded).
     """
     if not networks:
       raise ValueError("networks must name at least one agent's network")
@@ -73,7 +74,9 @@ class PopulationActor:
     if self._players % 2:
       raise ValueError(f"a match needs two equal teams, got "
                        f"{self._players} players per arena")
-    self._actors = [FtwActor(net, 1) for net in networks]
+    self._actors = [
+        FtwActor(net, 1, seed=None if seed is None else seed + k)
+        for k, net in enumerate(networks)]
     self._make_adder = make_adder
     self._next_matches = next_matches
     self._report = report

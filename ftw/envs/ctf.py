@@ -116,12 +116,18 @@ def _build_substrate(num_players: int, seed: Optional[int],
                      track_positions: bool):
   """Melting Pot's `build_substrate` with a seed: (Substrate, teams [P])."""
   # pylint: disable=g-import-not-at-top
-  from meltingpot import substrate as mp_substrate
-  from meltingpot.utils.substrates import builder
-  from meltingpot.utils.substrates import substrate as substrate_lib
-  from meltingpot.utils.substrates.wrappers import discrete_action_wrapper
-  from meltingpot.utils.substrates.wrappers import multiplayer_wrapper
-  from meltingpot.utils.substrates.wrappers import observables_wrapper
+  try:
+    from meltingpot import substrate as mp_substrate
+    from meltingpot.utils.substrates import builder
+    from meltingpot.utils.substrates import substrate as substrate_lib
+    from meltingpot.utils.substrates.wrappers import discrete_action_wrapper
+    from meltingpot.utils.substrates.wrappers import multiplayer_wrapper
+    from meltingpot.utils.substrates.wrappers import observables_wrapper
+  except ImportError as e:
+    raise ImportError(
+        f"Capture the Flag needs Melting Pot ({e}): `make venv` installs it; "
+        "elsewhere `pip install ftw[ctf]`, then from a checkout of ftw "
+        "`python tools/install_meltingpot.py`.") from e
   # pylint: enable=g-import-not-at-top
   config = mp_substrate.get_config(SUBSTRATE)
   settings = config.lab2d_settings_builder(

@@ -95,6 +95,19 @@ def test_bad_command_lines_stop_with_one_line_naming_the_flag(
   assert message in err and "Traceback" not in err
 
 
+def test_a_field_checked_against_a_limit_flag_is_validated_with_it(tmp_path):
+  # learning_rate_schedule=linear needs max_learner_steps: given as the
+  # --max_learner_steps flag it counts (the config is validated once).
+  args, config = common.parse(common.make_parser("test"), [
+      "--config=configs/catch.py", f"--logdir={tmp_path}",
+      "learning_rate_schedule=linear", "--max_learner_steps=800",
+      "max_seconds=5", "--max_seconds=7"])
+  assert config.learning_rate_schedule == "linear"
+  assert config.max_learner_steps == 800
+  assert config.max_seconds == 7.0  # The flag wins over the field.
+  assert args.logdir == str(tmp_path)
+
+
 def test_tuple_fields_parse_from_the_command_line():
   config = common.parse_overrides(
       FtwConfig(), ["conv_filters=((16, 8, 4), (32, 4, 2))",

@@ -11,6 +11,7 @@ import csv
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
@@ -41,6 +42,21 @@ def test_same_seed_same_initial_weights():
     np.testing.assert_array_equal(a, b)
   assert any(not np.array_equal(a, b) for a, b in zip(first, other)
              if a.size > 1)
+
+
+def test_specs_and_datasets_leave_the_process_seed_alone():
+  # A learner's dataset is made at its first step and asks for the core
+  # state spec; setting TF's global seed there would make every learner
+  # already traced in the process instantiate its step again (a stall of
+  # seconds, seen in bench/learner.py).
+  tf.random.set_seed(11)
+  before = tf.compat.v1.random.get_seed(None)[0]
+  builder = FtwBuilder(FtwConfig(environment="catch", hidden_size=8,
+                                 num_dimensions=4, memory_size=4,
+                                 word_size=3, seed=2))
+  builder.core_state_spec()
+  builder.sequence_signature()
+  assert tf.compat.v1.random.get_seed(None)[0] == before == 11
 
 
 def _first_losses(tmp_path, name, seed):

@@ -75,7 +75,7 @@ def test_configs_load_dispatch_and_parse_overrides():
   assert registry.agent_name(common.load_config("configs/pong_r2d2.py")) == (
       "r2d2")
   assert registry.agent_name(FtwConfig()) == "ftw"
-  assert registry.actor_kwargs(FtwConfig(), 1, 2) == {}
+  assert registry.actor_kwargs(FtwConfig(seed=3), 1, 2) == {"seed": 1003}
   assert registry.actor_kwargs(config, 1, 2) == {"actor_id": 1,
                                                  "num_actors": 2}
   parsed = common.parse_overrides(config, ["burn_in=2", "double_q=false",
