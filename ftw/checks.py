@@ -4,6 +4,7 @@ Each check returns the value (normalised: numpy integers become ints) or
 raises a ValueError that names the argument and says what was expected.
 """
 
+import dataclasses
 import numbers
 from typing import Any
 
@@ -25,3 +26,24 @@ def check_positive_int(name: str, value: Any) -> int:
   if not is_int(value) or value <= 0:
     raise ValueError(f"{name} must be a positive int, got {value!r}.")
   return int(value)
+
+
+def replace_fields(config, overrides: dict, derived_from=(),
+                   derived: str = None, what: str = "config"):
+  """A validated copy of dataclass `config` with `overrides`.
+
+  Unknown names raise ValueError; a `derived` field (default None, derived
+  in `__post_init__`) is derived again when a field in `derived_from`
+  changes and `derived` itself is not overridden.
+  """
+  known = {f.name for f in dataclasses.fields(config)}
+  unknown = sorted(set(overrides) - known)
+  if unknown:
+    raise ValueError(f"unknown {what} field(s) {unknown}; known fields: "
+                     f"{sorted(known)}")
+  values = {name: getattr(config, name) for name in known}
+  if derived and derived not in overrides and any(
+      k in overrides for k in derived_from):
+    values[derived] = None
+  values.update(overrides)
+  return type(config)(**values)

@@ -124,5 +124,5 @@ class DPGConfig(RunningConfig):
 
   def replace(self, **overrides) -> "DPGConfig":
     """Returns a copy with fields replaced; unknown names raise ValueError."""
-    return r2d2_config.replace(self, overrides, ("sequence_length",),
-                               "sequence_period")
+    return checks.replace_fields(self, overrides, ("sequence_length",),
+                                 "sequence_period")

@@ -204,16 +204,8 @@ class FtwConfig(RunningConfig):
 
   def replace(self, **overrides) -> "FtwConfig":
     """Returns a copy with fields replaced; unknown names raise ValueError."""
-    known = {f.name for f in dataclasses.fields(self)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-      raise ValueError(f"unknown config field(s) {unknown}; known fields: "
-                       f"{sorted(known)}")
-    values = dataclasses.asdict(self)
-    if overrides.get("sequence_length") and "sequence_period" not in overrides:
-      values["sequence_period"] = None  # Re-derive T - 1 for the new T.
-    values.update(overrides)
-    return FtwConfig(**values)
+    return checks.replace_fields(self, overrides, ("sequence_length",),
+                                 "sequence_period")
 
 
 def _positive_int(config, *names):

@@ -168,26 +168,12 @@ class R2D2Config(RunningConfig):
 
   def replace(self, **overrides) -> "R2D2Config":
     """Returns a copy with fields replaced; unknown names raise ValueError."""
-    return replace(self, overrides, ("sequence_length", "burn_in"),
-                   "sequence_period")
+    return checks.replace_fields(self, overrides,
+                                 ("sequence_length", "burn_in"),
+                                 "sequence_period")
 
 
 # Helpers shared with the DPG agent's config.
-
-
-def replace(config, overrides, derived_from, derived):
-  """A validated copy of `config` with `overrides`; a `derived` field left
-  at its default is derived again when a field it depends on changes."""
-  known = {f.name for f in dataclasses.fields(config)}
-  unknown = sorted(set(overrides) - known)
-  if unknown:
-    raise ValueError(f"unknown config field(s) {unknown}; known fields: "
-                     f"{sorted(known)}")
-  values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-  if any(k in overrides for k in derived_from) and derived not in overrides:
-    values[derived] = None
-  values.update(overrides)
-  return type(config)(**values)
 
 
 def positive_ints(config, *names):

@@ -83,14 +83,7 @@ class PopulationConfig:
 
   def replace(self, **overrides) -> "PopulationConfig":
     """Returns a copy with fields replaced; unknown names raise ValueError."""
-    known = {f.name for f in dataclasses.fields(self)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-      raise ValueError(f"unknown population config field(s) {unknown}; known "
-                       f"fields: {sorted(known)}")
-    values = dataclasses.asdict(self)
-    values.update(overrides)
-    return PopulationConfig(**values)
+    return checks.replace_fields(self, overrides, what="population config")
 
 
 def _real(name, value, low=None, high=None, low_closed=False,
