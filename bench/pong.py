@@ -10,14 +10,19 @@ T=20, B=16):
 
 Parts, per vector step of all the actor's environments (ms) or per second:
   env        VectorEnv.step with random actions;
-  inference  FtwActor.select_action (one batched network call);
+  inference  FtwActor.select_action (one batched network call), with the
+             torso's convolutions in float32 and in bfloat16
+             (`torso_dtype`, AMX / AVX512-BF16);
   insert     adder.add of that step: BatchedSequenceAdder (before: one
              SequenceAdder and TrajectoryWriter per row) against
              VectorSequenceAdder (now: numpy windows, one append per item);
   learner    one update on a batch sampled from a real actor's items,
-             samples (T x B) per second, plain tf.function and with XLA.
+             samples (T x B) per second: plain tf.function with a float32
+             torso (the baseline), with a bfloat16 torso, and with XLA.
+Every agent is measured in both torso dtypes whatever its config ships.
 With `--end_to_end SECONDS`, each agent also trains in `launch.local` for
-that long and its frames/s (agent steps x 4) are printed.
+that long in each torso dtype and its frames/s (agent steps x 4) are
+printed.
 
 Usage: .venv/bin/python bench/pong.py [--steps 150] [--end_to_end 0]
 """
@@ -49,8 +54,13 @@ def agents():
       reward_prediction_cost=0.0, kl_cost=0.0, kl_prior_cost=0.0)
   configs = {"default": atari.get_config(), "light-v1": light_v1,
              "full": atari_ftw.get_config()}
-  # A queue that holds everything the timed streams write (nobody reads it).
-  return {name: c.replace(queue_size=4096) for name, c in configs.items()}
+  # A queue that holds everything the timed streams write (nobody reads it);
+  # the float32 torso is the baseline the bfloat16 one is measured against.
+  return {name: c.replace(queue_size=4096, torso_dtype="float32")
+          for name, c in configs.items()}
+
+
+DTYPES = ("float32", "bfloat16")
 
 
 def _time(fn, repeats):
@@ -60,19 +70,26 @@ def _time(fn, repeats):
   return (time.perf_counter() - start) / repeats
 
 
+def inference_ms(config, observation, steps):
+  """ms of one batched policy call (after its trace)."""
+  builder = FtwBuilder(config)
+  actor = builder.make_actor(builder.make_network())
+  actor.select_action(observation)  # Trace.
+  return 1e3 * _time(lambda: actor.select_action(observation), steps)
+
+
 def actor_parts(config, steps):
-  """(env ms, inference ms, {adder: insert ms}) per 16-env vector step."""
+  """(env ms, {dtype: inference ms}, {adder: insert ms}) per vector step."""
   builder = FtwBuilder(config)
   env = builder.make_environment(seed=0)
   n = config.num_envs
   rng = np.random.default_rng(0)
   timestep = env.reset()
   env_ms = 1e3 * _time(lambda: env.step(rng.integers(0, 6, n)), steps)
-  network = builder.make_network()
-  actor = builder.make_actor(network)
   observation = env.step(rng.integers(0, 6, n)).observation
-  actor.select_action(observation)  # Trace.
-  inference_ms = 1e3 * _time(lambda: actor.select_action(observation), steps)
+  inference = {dtype: inference_ms(config.replace(torso_dtype=dtype),
+                                   observation, steps) for dtype in DTYPES}
+  actor = builder.make_actor(builder.make_network())
   # Record a real stream once, then replay it into each adder.
   stream = []
   timestep = env.reset()
@@ -110,14 +127,16 @@ def actor_parts(config, steps):
     adder.close(timeout_ms=100)
     server.stop()
   env.close()
-  return env_ms, inference_ms, insert
+  return env_ms, inference, insert
 
 
 def learner_rates(config, repeats):
-  """{'tf.function': samples/s, 'xla': samples/s} of one update."""
+  """{'float32' | 'bfloat16' | 'xla': samples/s} of one update."""
   rates = {}
-  for name, jit in (("tf.function", False), ("xla", True)):
-    c = config.replace(jit_compile=jit)
+  for name, dtype, jit in (("float32", "float32", False),
+                           ("bfloat16", "bfloat16", False),
+                           ("xla", "float32", True)):
+    c = config.replace(jit_compile=jit, torso_dtype=dtype)
     builder = FtwBuilder(c)
     server = reverb.Server(builder.make_replay_tables(), port=None)
     address = f"localhost:{server.port}"
@@ -164,29 +183,38 @@ def main():
   print(_common.load_line("start"), flush=True)
   rows, learner_rows = [], []
   for name, config in agents().items():
-    env_ms, inference_ms, insert = actor_parts(config, args.steps)
-    rows.append([name, f"{env_ms:.2f}", f"{inference_ms:.2f}",
+    env_ms, inference, insert = actor_parts(config, args.steps)
+    rows.append([name, f"{env_ms:.2f}", f"{inference['float32']:.2f}",
+                 f"{inference['bfloat16']:.2f}",
                  f"{insert['batched']:.2f}", f"{insert['vector']:.2f}",
                  f"{insert['batched'] / insert['vector']:.1f}x"])
     rates = learner_rates(config, args.learner_steps)
-    learner_rows.append([name, f"{rates['tf.function']:.0f}",
-                         f"{rates['xla']:.0f}",
-                         f"{rates['xla'] / rates['tf.function']:.2f}x"])
+    base = rates["float32"]
+    learner_rows.append([name, f"{base:.0f}", f"{rates['bfloat16']:.0f}",
+                         f"{rates['bfloat16'] / base:.2f}x",
+                         f"{rates['xla']:.0f}", f"{rates['xla'] / base:.2f}x"])
     print(f"[bench] {name} done", flush=True)
   print(f"\nactor parts, ms per vector step of "
         f"{agents()['default'].num_envs} environments")
   print(_common.format_table(
-      ["agent", "env", "inference", "insert before", "insert now",
-       "insert speed-up"], rows))
-  print("\nlearner, samples (T x B) per second")
-  print(_common.format_table(["agent", "tf.function", "XLA", "XLA/plain"],
-                             learner_rows))
+      ["agent", "env", "inference fp32", "inference bf16", "insert before",
+       "insert now", "insert speed-up"], rows))
+  print("\nlearner, samples (T x B) per second (tf.function unless XLA)")
+  print(_common.format_table(
+      ["agent", "fp32 torso", "bf16 torso", "bf16/fp32", "XLA (fp32)",
+       "XLA/fp32"], learner_rows))
   if args.end_to_end > 0:
-    e2e = [[name, f"{end_to_end(name, c, args.end_to_end):.0f}"]
-           for name, c in agents().items()]
+    e2e = []
+    for name, c in agents().items():
+      fps = {dtype: end_to_end(f"{name}_{dtype}",
+                               c.replace(torso_dtype=dtype), args.end_to_end)
+             for dtype in DTYPES}
+      e2e.append([name, f"{fps['float32']:.0f}", f"{fps['bfloat16']:.0f}",
+                  f"{fps['bfloat16'] / fps['float32']:.2f}x"])
     print(f"\nend to end, launch.local, {args.end_to_end:.0f} s each, "
           "frames/s")
-    print(_common.format_table(["agent", "frames/s"], e2e))
+    print(_common.format_table(["agent", "fp32 torso", "bf16 torso",
+                                "bf16/fp32"], e2e))
   print(_common.load_line("end"), flush=True)
 
 

@@ -166,6 +166,7 @@ class FtwBuilder:
         pixel_control=c.pixel_control_cost > 0,
         reward_prediction=c.reward_prediction_cost > 0,
         normalize_inputs=c.normalize_observations,
+        torso_dtype=c.torso_dtype,
         internal_rewards=self._internal_rewards())
     if hasattr(network.core, "reset_noise_seed"):
       network.core.reset_noise_seed(seed)

@@ -35,6 +35,8 @@ class FtwConfig(RunningConfig):
   """FtwTorso's residual blocks after the convolutions (may be empty)."""
   normalize_observations: bool = False
   """Standardise pixels with running per-pixel mean/std (learner-updated)."""
+  torso_dtype: str = "float32"
+  """FtwTorso's convolutions: 'float32' or 'bfloat16' (AMX/AVX512-BF16 CPUs)."""
   torso_hidden_size: int = defaults.TORSO_HIDDEN_SIZE
   """Output size of the FtwTorso."""
   hidden_size: int = defaults.HIDDEN_SIZE
@@ -145,6 +147,7 @@ class FtwConfig(RunningConfig):
                   "n_steps", "pixel_control_cell_size",
                   "reward_prediction_batch_size")
     _choice(self, "core", ("rpth", "lstm"))
+    _choice(self, "torso_dtype", ("float32", "bfloat16"))
     _choice(self, "loss", ("vtrace", "a2c"))
     _choice(self, "optimizer", ("adam", "rmsprop"))
     _choice(self, "learning_rate_schedule", ("constant", "linear"))

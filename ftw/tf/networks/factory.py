@@ -42,6 +42,7 @@ def make_ftw_network(
     pixel_control: bool = True,
     reward_prediction: bool = True,
     normalize_inputs: bool = False,
+    torso_dtype: str = 'float32',
     name: str = 'simple_ftw_network') -> FtwNetwork:
   """Builds an FtwNetwork.
 
@@ -71,6 +72,7 @@ def make_ftw_network(
     reward_prediction: Whether to build the reward prediction head.
     normalize_inputs: Whether FtwTorso standardises pixels with running
       statistics (see FtwTorso).
+    torso_dtype: FtwTorso's compute_dtype: 'float32' or 'bfloat16'.
     name: Name of the FtwNetwork.
 
   Returns:
@@ -86,7 +88,8 @@ def make_ftw_network(
   check_positive_int('hidden_size', hidden_size)
   torso = FtwTorso(conv_filters=conv_filters,
                    residual_filters=residual_filters, hidden_size=torso_hidden,
-                   normalize_inputs=normalize_inputs)
+                   normalize_inputs=normalize_inputs,
+                   compute_dtype=torso_dtype)
   if embedding_num_actions is None:
     embedding_num_actions = num_actions
   embed = OAREmbedding(torso, embedding_num_actions, internal_rewards)

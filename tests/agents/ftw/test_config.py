@@ -16,6 +16,7 @@ def test_defaults_are_valid_and_period_is_t_minus_one():
     ("queue_size", 10, "queue_size"),
     ("batch_size", 0, "batch_size"),
     ("core", "gru", "core"),
+    ("torso_dtype", "float16", "torso_dtype"),
     ("loss", "ppo", "loss"),
     ("discount", 1.5, "discount"),
     ("sequence_length", 1, "sequence_length"),

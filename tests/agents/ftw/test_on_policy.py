@@ -28,12 +28,15 @@ _SMALL = dict(environment="catch", environment_kwargs={"rows": 6},
               reward_prediction_batch_size=2)
 
 
-@pytest.mark.parametrize("overrides", [
-    dict(core="lstm", memory_size=None),
-    dict(core="rpth", rpth_period=2),
-    dict(core="lstm", memory_size=None, normalize_observations=True),
-], ids=["lstm", "rpth-dnc", "lstm-normalized"])
-def test_learner_unroll_reproduces_behaviour_logits(overrides):
+@pytest.mark.parametrize("overrides, atol", [
+    (dict(core="lstm", memory_size=None), 1e-4),
+    (dict(core="rpth", rpth_period=2), 1e-4),
+    (dict(core="lstm", memory_size=None, normalize_observations=True), 1e-4),
+    # bfloat16 convolutions round differently for the actor's batch and the
+    # learner's: close, not equal (V-trace corrects what remains).
+    (dict(core="rpth", rpth_period=2, torso_dtype="bfloat16"), 0.05),
+], ids=["lstm", "rpth-dnc", "lstm-normalized", "rpth-dnc-bf16"])
+def test_learner_unroll_reproduces_behaviour_logits(overrides, atol):
   config = FtwConfig(**{**_SMALL, **overrides})
   builder = FtwBuilder(config)
   network = builder.make_network()
@@ -67,7 +70,7 @@ def test_learner_unroll_reproduces_behaviour_logits(overrides):
     actions = seq.action.numpy()
     log_rho = (np.take_along_axis(target, actions[..., None], -1) -
                np.take_along_axis(behaviour, actions[..., None], -1))[..., 0]
-    np.testing.assert_allclose(log_rho[real], 0.0, atol=1e-4)
-    np.testing.assert_allclose(target[real], behaviour[real], atol=1e-4)
+    np.testing.assert_allclose(log_rho[real], 0.0, atol=atol)
+    np.testing.assert_allclose(target[real], behaviour[real], atol=atol)
   finally:
     server.stop()

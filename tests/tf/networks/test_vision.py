@@ -2,6 +2,8 @@
 
 import ftw  # noqa: F401  (quiets TensorFlow's start-up log)
 
+import warnings
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -85,6 +87,8 @@ def test_gradients_reach_every_variable():
     (dict(hidden_size=0), 'hidden_size'),
     (dict(activate_last=1), 'activate_last'),
     (dict(activation='relu'), 'activation'),
+    (dict(compute_dtype='float16'), 'compute_dtype'),
+    (dict(compute_dtype=tf.float64), 'compute_dtype'),
 ])
 def test_bad_constructor_args(kwargs, argname):
   with pytest.raises(ValueError, match=argname):
@@ -98,3 +102,65 @@ def test_bad_inputs():
     torso(tf.zeros([9, 9, 3]))
   with pytest.raises(ValueError, match='uint8 or float'):
     torso(tf.zeros([1, 9, 9, 3], tf.int32))
+
+
+def _bf16_and_fp32_torsos():
+  """Two torsos (bfloat16, float32 convolutions) sharing the same weights."""
+  config = dict(conv_filters=((8, 4, 2),), residual_filters=((8, 3, 1),
+                                                             (12, 3, 1)),
+                hidden_size=16)
+  fast = FtwTorso(compute_dtype='bfloat16', **config)
+  exact = FtwTorso(**config)
+  x = tf.random.stateless_uniform([4, 18, 18, 3], seed=(1, 2))
+  fast(x), exact(x)
+  for a, b in zip(fast.variables, exact.variables):
+    b.assign(a)
+  return fast, exact, x
+
+
+def test_bfloat16_torso_keeps_float32_variables_and_output():
+  fast, exact, x = _bf16_and_fp32_torsos()
+  assert fast.compute_dtype == tf.bfloat16
+  # Same variables, names and dtypes as the float32 torso (checkpoints of
+  # either load into the other).
+  assert [(v.name, v.dtype, v.shape) for v in fast.variables] == [
+      (v.name, v.dtype, v.shape) for v in exact.variables]
+  assert all(v.dtype == tf.float32 for v in fast.variables)
+  out, expected = fast(x), exact(x)
+  assert out.dtype == tf.float32 and out.shape == (4, 16)
+  # bfloat16 keeps 8 bits of mantissa: close to float32, but not equal.
+  scale = np.abs(expected.numpy()).max()
+  assert 0 < np.abs(out.numpy() - expected.numpy()).max() < 0.03 * scale
+
+
+def test_bfloat16_torso_gradients_reach_every_variable_in_float32():
+  fast, exact, x = _bf16_and_fp32_torsos()
+  grads = []
+  for torso in (fast, exact):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(torso(x) ** 2)
+    grads.append(tape.gradient(loss, torso.trainable_variables))
+  assert len(grads[0]) == 10  # 3 convs + 1 projection + linear, w and b.
+  for v, g, g32 in zip(fast.trainable_variables, *grads):
+    assert g.dtype == tf.float32 and np.any(g.numpy() != 0), v.name
+    cosine = np.sum(g * g32) / (np.linalg.norm(g) * np.linalg.norm(g32))
+    assert cosine > 0.99, v.name
+
+
+def test_bfloat16_residual_block_accepts_float32_inputs():
+  from ftw.tf.networks.vision import ResidualBlock  # pylint: disable=g-import-not-at-top
+  block = ResidualBlock(3, 3, 1, tf.nn.relu, compute_dtype='bfloat16')
+  out = block(tf.random.normal([2, 5, 5, 3]))
+  assert out.dtype == tf.bfloat16 and out.shape == (2, 5, 5, 3)
+  assert block._conv.w.dtype == tf.float32
+
+
+def test_bfloat16_on_a_cpu_without_bfloat16_units_warns(monkeypatch):
+  from ftw.tf.networks import vision  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(vision, 'cpu_has_fast_bfloat16', lambda: False)
+  with pytest.warns(UserWarning, match='slower than float32'):
+    FtwTorso(compute_dtype='bfloat16')
+  monkeypatch.setattr(vision, 'cpu_has_fast_bfloat16', lambda: True)
+  with warnings.catch_warnings():
+    warnings.simplefilter('error')
+    FtwTorso(compute_dtype='bfloat16')
