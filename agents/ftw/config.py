@@ -147,7 +147,7 @@ class FtwConfig(RunningConfig):
                   "n_steps", "pixel_control_cell_size",
                   "reward_prediction_batch_size")
     _choice(self, "core", ("rpth", "lstm"))
-    _choice(self, "torso_dtype", ("float32", "bfloat16"))
+    _choice(self, "torso_dtype", defaults.TORSO_DTYPES)
     _choice(self, "loss", ("vtrace", "a2c"))
     _choice(self, "optimizer", ("adam", "rmsprop"))
     _choice(self, "learning_rate_schedule", ("constant", "linear"))

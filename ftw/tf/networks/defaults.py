@@ -18,3 +18,5 @@ NUM_WRITES = 1
 HEAD_HIDDEN_SIZE = 256
 CONV_FILTERS = ((32, 8, 4), (64, 4, 2))
 RESIDUAL_FILTERS = ((64, 3, 1), (64, 3, 1))
+# Dtypes FtwTorso's convolutions can compute in (variables stay float32).
+TORSO_DTYPES = ('float32', 'bfloat16')

@@ -11,10 +11,11 @@ import warnings
 import sonnet as snt
 import tensorflow as tf
 
+from ftw.tf.networks import defaults
 from ftw.tf.networks import normalization
 
 FilterSpec = Tuple[int, int, int]
-COMPUTE_DTYPES = ('float32', 'bfloat16')
+COMPUTE_DTYPES = defaults.TORSO_DTYPES
 
 
 def check_compute_dtype(argname: str,
