@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import time
 
-import sonnet as snt
 import tensorflow as tf
 
 import _common
@@ -29,6 +28,7 @@ from agents.ftw.builder import FtwBuilder
 from configs import atari_ftw
 from ftw.tf.networks.dnc import addressing
 from ftw.tf.networks.rpth import RPTHInput
+from ftw.tf.networks import unroll
 
 
 @contextlib.contextmanager
@@ -65,7 +65,7 @@ def unroll_ms(config, batch_size, repeats):
   state = core.initial_state(batch_size)
 
   def loss(embeddings):
-    outputs, _ = snt.dynamic_unroll(core, RPTHInput(embeddings, noise), state)
+    outputs, _ = unroll.dynamic_unroll(core, RPTHInput(embeddings, noise), state)
     return tf.add_n([tf.reduce_sum(tf.square(x))
                      for x in tf.nest.flatten(outputs) if x.dtype.is_floating])
 

@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from ftw.types import OAR
 from ftw.tf.networks.factory import make_ftw_network
+from ftw.tf.networks import unroll
 
 NUM_ACTIONS = 6
 OBS_SHAPE = (84, 84, 3)
@@ -68,7 +69,7 @@ class ConvLSTMBaseline(snt.RNNCore):
 
   def unroll(self, inputs: OAR, state):
     embeddings = snt.BatchApply(self._embed)(inputs)
-    features, state = snt.dynamic_unroll(self._core, embeddings, state)
+    features, state = unroll.dynamic_unroll(self._core, embeddings, state)
     return snt.BatchApply(self._heads)(features), state
 
 

@@ -121,9 +121,13 @@ class PopulationJob:
     self.checkpoints: Dict[str, Optional[str]] = {}
     self.run_id = f"ftw_pop_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
 
+  def _ray_name(self, name: str) -> str:
+    """The Ray actor name of node `name` (unique to this job)."""
+    return f"{self.run_id}_{name}"
+
   def _create(self, name: str, cls, *args, restarts: Optional[int] = None,
               **kwargs):
-    options = dict(name=f"{self.run_id}_{name}", num_cpus=0,
+    options = dict(name=self._ray_name(name), num_cpus=0,
                    max_restarts=(self.max_restarts if restarts is None
                                  else restarts),
                    max_task_retries=0, max_concurrency=4,
@@ -164,13 +168,12 @@ class PopulationJob:
         config.internal_reward_weights, weights, self.logdir, players // 2,
         resume=self.resume, event_names=events)
     self._wait_ready(["controller"])
+    peer_names = [self._ray_name(name) for name in self.agent_names]
     agents = [self._create(name, nodes.AgentNode, config, i, self.logdir,
-                           controller, _free_port(), population,
+                           controller, _free_port(), population, peer_names,
                            resume=self.resume, specs=specs)
               for i, name in enumerate(self.agent_names)]
     self._wait_ready(self.agent_names)
-    ray.get([a.set_peers.remote(agents) for a in agents],
-            timeout=STARTUP_TIMEOUT_S)
     addresses = [self.statuses[n]["address"] for n in self.agent_names]
     for j in range(self.num_actors):
       self._create(f"actor_{j}", nodes.MatchActorNode, config, j, self.logdir,

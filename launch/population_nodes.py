@@ -120,8 +120,8 @@ class AgentNode:
   """One agent of the population: replay, learner, checkpoints, PBT steps."""
 
   def __init__(self, config, agent: int, logdir: str, controller,
-               replay_port: int, population, resume: bool = False,
-               specs=None):
+               replay_port: int, population, peer_names: Sequence[str],
+               resume: bool = False, specs=None):
     ray_helpers.limit_tensorflow_threads()
     import reverb  # pylint: disable=g-import-not-at-top
     from agents import registry  # pylint: disable=g-import-not-at-top
@@ -133,7 +133,9 @@ class AgentNode:
     self._population = population
     self._controller = controller
     self._member = population_member
-    self._peers: Optional[List[Any]] = None
+    # Names given to the constructor: a process Ray restarts runs it again
+    # and knows its peers (a call after start-up would die with the process).
+    self._peer_names = list(peer_names)
     self._stopping = threading.Event()
     builder = registry.make_builder(config, specs)
     self._server = reverb.Server(builder.make_replay_tables(),
@@ -171,10 +173,6 @@ class AgentNode:
   def learner_steps(self) -> int:
     return int(self._counter.get_counts().get("learner_steps", 0))
 
-  def set_peers(self, peers: Sequence[Any]):
-    """Handles of every AgentNode (index = agent id), for exploit copies."""
-    self._peers = list(peers)
-
   def address(self) -> str:
     return self._address
 
@@ -195,10 +193,9 @@ class AgentNode:
                        timeout=ray_helpers.REMOTE_TIMEOUT_S)
     if decision is None or decision.copied_from is None:
       return
-    if self._peers is None:
-      raise RuntimeError("set_peers was never called: cannot copy an agent")
     source = decision.copied_from
-    state = ray.get(self._peers[source].get_state.remote(),
+    peer = ray.get_actor(self._peer_names[source])
+    state = ray.get(peer.get_state.remote(),
                     timeout=ray_helpers.REMOTE_TIMEOUT_S * 4)
     # The loop's own thread: no step runs meanwhile.
     self._learner.set_state(state)

@@ -31,7 +31,7 @@ class DPGActor(core.Actor):
     self._client = variable_client
     self._generator = (tf.random.Generator.from_seed(seed) if seed is not None
                        else tf.random.Generator.from_non_deterministic_state())
-    self._policy = tf.function(self._policy_step)
+    self._policy = tf.function(self._policy_step, autograph=False)
 
   def _policy_step(self, observation):
     params = self._networks.policy(observation)

@@ -49,7 +49,7 @@ class DPGLearner(core.Learner):
     self.target_updater = target_networks.TargetUpdater(
         networks.variables, self._target.variables,
         period=config.target_update_period, tau=config.target_update_tau)
-    self._step_fn = tf.function(self._step)
+    self._step_fn = tf.function(self._step, autograph=False)
     self._step_log = counting.LearnerStepLog(self._counter, self._logger)
 
   @property

@@ -58,7 +58,8 @@ class FtwActor(core.Actor):
     self._noise_size = getattr(network, "latent_noise_size", None)
     # The batch size is read from the inputs, so `restart` with another
     # number of rows reuses the trace (relaxed to any size after two sizes).
-    self._policy = tf.function(self._policy_step, reduce_retracing=True)
+    self._policy = tf.function(self._policy_step, reduce_retracing=True,
+                               autograph=False)
 
   @property
   def num_envs(self) -> int:

@@ -101,7 +101,9 @@ class FtwConfig(RunningConfig):
   baseline_cost: float = 0.5
   """Weight of the value loss."""
   entropy_cost: float = 0.01
-  """Weight of the entropy regulariser."""
+  """Weight of the entropy regulariser (at the first step, if scheduled)."""
+  final_entropy_cost: Optional[float] = None
+  """If set, the entropy cost moves linearly to this at max_learner_steps."""
   pixel_control_cost: float = 0.01
   """Weight of the pixel-control loss (0 disables it)."""
   pixel_control_cell_size: int = 4
@@ -204,6 +206,13 @@ class FtwConfig(RunningConfig):
                                               "internal_reward_weights")
     if self.learning_rate_schedule == "linear" and not self.max_learner_steps:
       raise ValueError("learning_rate_schedule='linear' needs max_learner_steps")
+    if self.final_entropy_cost is not None:
+      if not self.final_entropy_cost >= 0:
+        raise ValueError("final_entropy_cost must be >= 0 (or None), got "
+                         f"{self.final_entropy_cost}")
+      if not self.max_learner_steps:
+        raise ValueError("final_entropy_cost needs max_learner_steps (the "
+                         "entropy cost reaches it there)")
 
   def replace(self, **overrides) -> "FtwConfig":
     """Returns a copy with fields replaced; unknown names raise ValueError."""

@@ -35,6 +35,7 @@ LOSS_WEIGHTS = ("entropy_cost", "baseline_cost", "kl_cost", "kl_prior_cost",
 """Loss weights held as variables: population-based training changes them
 while the traced step runs (with `learning_rate`, `HYPERPARAMETERS`)."""
 HYPERPARAMETERS = ("learning_rate",) + LOSS_WEIGHTS
+_SCHEDULED = ("learning_rate", "entropy_cost")  # See scheduled_values.
 
 
 class _Hyperparameters(tf.Module):
@@ -107,37 +108,46 @@ class FtwLearner(core.Learner):
     # Variables, so the traced step sees schedule and population changes
     # without retracing.
     self._hyper = _Hyperparameters(config)
-    self._learning_rate_var = self._hyper.values["learning_rate"]
-    self._base_learning_rate = float(config.learning_rate)
+    # The values the schedules start from (set_hyperparameters moves them).
+    self._base = {name: float(getattr(config, name)) for name in _SCHEDULED}
     # Value targets are learned standardised by running return statistics.
     self._return_normalizer = None
     if config.normalize_returns:
       self._return_normalizer = normalization.RunningMeanStd(
           clip=None, name="return_normalizer")
       self._return_normalizer.update(tf.zeros([0]))  # Create its variables.
-    self.optimizer = make_optimizer(config, self._learning_rate_var)
+    self.optimizer = make_optimizer(config, self._hyper.values["learning_rate"])
     # Sonnet optimisers create their slots on the first apply; inside the
     # traced step that costs a second full trace. Create them eagerly (this
     # also lets a checkpoint restore the slots right away).
     self.optimizer._initialize(network.trainable_variables)  # pylint: disable=protected-access
-    self._step_fn = tf.function(self._step, jit_compile=config.jit_compile)
+    self._step_fn = tf.function(self._step, jit_compile=config.jit_compile,
+                                autograph=False)
     self._step_log = counting.LearnerStepLog(self._counter, self._logger)
 
   @property
   def network(self):
     return self._network
 
-  def _learning_rate(self, learner_steps) -> float:
+  def scheduled_values(self, learner_steps: int) -> Dict[str, float]:
+    """The learning rate and entropy cost of step `learner_steps + 1`:
+    'linear' learning rates fall to 0, and the entropy cost moves to
+    `final_entropy_cost` if set, both reaching it at max_learner_steps."""
     config = self._config
-    if config.learning_rate_schedule == "constant":
-      return self._base_learning_rate
-    frac = min(1.0, learner_steps / config.max_learner_steps)
-    return self._base_learning_rate * (1.0 - frac)
+    frac = (min(1.0, learner_steps / config.max_learner_steps)
+            if config.max_learner_steps else 0.0)
+    values = dict(self._base)
+    if config.learning_rate_schedule == "linear":
+      values["learning_rate"] *= 1.0 - frac
+    if config.final_entropy_cost is not None:
+      start = values["entropy_cost"]
+      values["entropy_cost"] = start + (config.final_entropy_cost - start) * frac
+    return values
 
   def hyperparameters(self) -> Dict[str, float]:
-    """Current values of `HYPERPARAMETERS` (learning rate before schedule)."""
+    """Current values of `HYPERPARAMETERS` (scheduled ones before schedule)."""
     values = {k: float(v.numpy()) for k, v in self._hyper.values.items()}
-    values["learning_rate"] = self._base_learning_rate
+    values.update(self._base)
     return values
 
   def set_hyperparameters(self, values: Dict[str, float]):
@@ -158,8 +168,8 @@ class FtwLearner(core.Learner):
         raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, "
                          f"got {value}")
       self._hyper.values[name].assign(value)
-    if "learning_rate" in values:
-      self._base_learning_rate = float(values["learning_rate"])
+      if name in self._base:
+        self._base[name] = value
 
   def training_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
     """The rewards the losses see: `w . events` when the network embeds
@@ -232,9 +242,9 @@ class FtwLearner(core.Learner):
       self._rp_iterator = self._make_rp_iterator()
     if self._rp_iterator is not None:
       rp_frames, rp_rewards = next(self._rp_iterator)
-    counts = self._counter.get_counts()
-    self._learning_rate_var.assign(
-        self._learning_rate(counts.get("learner_steps", 0)))
+    steps = self._counter.get_counts().get("learner_steps", 0)
+    for name, value in self.scheduled_values(steps).items():
+      self._hyper.values[name].assign(value)
     # Two traces at most: before and after reward prediction has data.
     metrics = self._step_fn(data, rp_frames, rp_rewards,
                             self._rp_iterator is not None)

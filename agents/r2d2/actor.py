@@ -62,7 +62,7 @@ class R2D2Actor(core.Actor):
     self._state = network.initial_state(num_envs)
     self._first = tf.ones([num_envs], tf.bool)
     self._last_state = None
-    self._policy = tf.function(self._policy_step)
+    self._policy = tf.function(self._policy_step, autograph=False)
 
   @property
   def epsilons(self) -> np.ndarray:

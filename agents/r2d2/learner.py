@@ -68,7 +68,7 @@ class R2D2Learner(core.Learner):
     self.target_updater = target_networks.TargetUpdater(
         network.variables, target_network.variables,
         period=config.target_update_period, tau=config.target_update_tau)
-    self._step_fn = tf.function(self._step)
+    self._step_fn = tf.function(self._step, autograph=False)
     self._step_log = counting.LearnerStepLog(self._counter, self._logger)
 
   @property

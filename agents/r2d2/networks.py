@@ -19,6 +19,7 @@ from ftw.tf.networks import auxiliary
 from ftw.tf.networks.argument_checks import check_positive_int
 from ftw.tf.networks.embedding import OAREmbedding
 from ftw.tf.networks.recurrence import RPTH
+from ftw.tf.networks import unroll
 from ftw.tf.networks.vision import FtwTorso
 
 
@@ -68,7 +69,7 @@ class RecurrentQNetwork(snt.RNNCore):
   def unroll(self, inputs: types.OAR, state) -> Tuple[tf.Tensor, Any]:
     """OAR [T, B, ...] from `state` -> (Q-values [T, B, A], final state)."""
     embeddings = snt.BatchApply(self._embed)(inputs)
-    core_outputs, final_state = snt.dynamic_unroll(self._core, embeddings,
+    core_outputs, final_state = unroll.dynamic_unroll(self._core, embeddings,
                                                    state)
     features = auxiliary.core_features(core_outputs)
     return snt.BatchApply(self._head)(features), final_state

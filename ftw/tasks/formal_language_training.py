@@ -16,6 +16,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from ftw.tasks import formal_language as anbn
+from ftw.tf.networks import unroll
 
 
 class NextSymbolModel(snt.Module):
@@ -34,7 +35,7 @@ class NextSymbolModel(snt.Module):
     """`symbols` `[T, B]` int32 -> logits `[T, B, VOCAB_SIZE]`."""
     inputs = tf.one_hot(symbols, anbn.VOCAB_SIZE)
     state = self._core.initial_state(tf.shape(symbols)[1])
-    outputs, _ = snt.dynamic_unroll(self._core, inputs, state)
+    outputs, _ = unroll.dynamic_unroll(self._core, inputs, state)
     return snt.BatchApply(self._head)(outputs)
 
 

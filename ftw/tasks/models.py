@@ -15,6 +15,7 @@ import tensorflow as tf
 from ftw.tf.networks.dnc.access import MemoryAccess
 from ftw.tf.networks.dnc_wrapper import DNCWrapper
 from ftw.tf.networks.ntm import NTMAccess
+from ftw.tf.networks import unroll
 
 CORES = ("dnc", "ntm", "lstm")
 
@@ -78,7 +79,7 @@ class SequenceModel(snt.Module):
 
   def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
     state = self.core.initial_state(tf.shape(inputs)[1])
-    logits, _ = snt.dynamic_unroll(self.core, inputs, state)
+    logits, _ = unroll.dynamic_unroll(self.core, inputs, state)
     return logits
 
   def trace(self, inputs) -> Tuple[np.ndarray, List]:

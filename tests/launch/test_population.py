@@ -84,8 +84,8 @@ def test_population_exploits_logs_and_resumes(tmp_path):
   assert len(first["final_eval"]) == 4
 
   # Resume: the same population goes on from where it stopped; an agent
-  # node whose process dies is restarted by Ray, restores its checkpoint
-  # and trains on.
+  # node whose process dies is restarted by Ray, restores its checkpoint,
+  # trains on and still copies its peer (every check exploits here).
   killed = {}
 
   def kill_an_agent_then_watch(job):
@@ -95,14 +95,16 @@ def test_population_exploits_logs_and_resumes(tmp_path):
       ray.kill(job.handles["agent_1"], no_restart=False)
       return False
     return (status["pid"] != killed["pid"] and
-            status["learner_steps"] > killed["steps"])
+            status["learner_steps"] > killed["steps"] and
+            status["exploits"] >= 1)
 
   second = population_launch.train(config, population, logdir, num_actors=1,
                                    resume=True,
                                    on_poll=kill_an_agent_then_watch,
                                    poll_seconds=1.0)
   assert second["stop_reason"] == "stop requested", second
-  assert second["restarts"]["agent_1"] == 1
+  assert second["restarts"]["agent_1"] == 1  # The kill; no failure after.
+  assert second["nodes"]["agent_1"]["error"] is None
   assert second["nodes"]["controller"]["restored"]
   for i in range(2):
     status = second["nodes"][f"agent_{i}"]

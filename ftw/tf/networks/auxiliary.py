@@ -13,6 +13,7 @@ from ftw import types
 from ftw.tf.networks.argument_checks import action_sizes
 from ftw.tf.networks.argument_checks import check_num_actions
 from ftw.tf.networks.argument_checks import check_positive_int
+from ftw.tf.networks import unroll
 
 # Pixel control grid: 20 x 20 cells of 5 x 5 pixels cover the central 80 x 80.
 GRID_SIZE = 20
@@ -169,7 +170,7 @@ class RNNPixelControlNetwork(snt.RNNCore):
       Pixel control Q-values [T, B, 20, 20, num_actions].
     """
     embeddings = snt.BatchApply(self._embed)(inputs)  # [T, B, D]
-    core_outputs, _ = snt.dynamic_unroll(self._core, embeddings, state)
+    core_outputs, _ = unroll.dynamic_unroll(self._core, embeddings, state)
     features = core_features(core_outputs)  # [T, B, F]
     return snt.BatchApply(self._pixel_control)(features)
 

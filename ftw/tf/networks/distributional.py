@@ -2,7 +2,7 @@
 
 `MultivariateNormalDiagLocScaleHead` returns the parameters (loc, scale) as
 plain tensors, which is what a recurrent core must put in its state and
-output (tfp distributions cannot go through `snt.dynamic_unroll`).
+output (tfp distributions cannot go through a dynamic unroll).
 `MultivariateNormalDiagHead` returns the tfp distribution itself, like Acme's
 head of the same name.
 

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from ftw import types
 from ftw.tf.networks import auxiliary
+from ftw.tf.networks import unroll
 from ftw.tf.networks.argument_checks import action_sizes
 from ftw.tf.networks.argument_checks import check_num_actions
 from ftw.tf.networks.argument_checks import check_positive_int
@@ -194,7 +195,7 @@ class FtwNetwork(snt.RNNCore):
     """Efficient unroll over a sequence.
 
     The embedding and heads run once over all T * B inputs (snt.BatchApply);
-    only the core steps through time (snt.dynamic_unroll).
+    only the core steps through time (unroll.dynamic_unroll).
 
     Args:
       inputs: OAR with time-major [T, B, ...] leaves.
@@ -211,7 +212,7 @@ class FtwNetwork(snt.RNNCore):
                        '(or `state`), exactly once.')
     states = states if states is not None else state
     embeddings = snt.BatchApply(self._embed)(inputs)  # [T, B, D]
-    core_outputs, final_state = snt.dynamic_unroll(
+    core_outputs, final_state = unroll.dynamic_unroll(
         self._core, self._core_inputs(embeddings, noise), states)
     features = auxiliary.core_features(core_outputs)  # [T, B, F]
     policy_logits, value = snt.BatchApply(self._head)(features)

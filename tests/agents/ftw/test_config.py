@@ -32,6 +32,9 @@ def test_defaults_are_valid_and_period_is_t_minus_one():
     ("residual_filters", ((64, 3),), "residual_filters"),
     ("reward_prediction_batch_size", 5, "reward_prediction_batch_size"),
     ("learning_rate", 0.0, "learning_rate"),
+    ("final_entropy_cost", -0.01, "final_entropy_cost"),
+    # Without max_learner_steps the schedule has no end.
+    ("final_entropy_cost", 0.001, "needs max_learner_steps"),
 ])
 def test_bad_values_name_the_field(field, value, message):
   with pytest.raises(ValueError, match=message):

@@ -87,6 +87,26 @@ def test_linear_learning_rate_schedule(setup):
   np.testing.assert_allclose(rates, [1e-3, 7.5e-4, 5e-4], rtol=1e-6)
 
 
+@pytest.mark.parametrize("setup", [dict(entropy_cost=0.04,
+                                        final_entropy_cost=0.0,
+                                        max_learner_steps=4)], indirect=True)
+def test_entropy_cost_schedule(setup):
+  setup.act(16)
+  costs = []
+  for _ in range(2):
+    metrics = setup.learner.step()
+    # entropy_loss = -cost * mean entropy (the logged `entropy`).
+    costs.append(-metrics["entropy_loss"] / metrics["entropy"])
+  np.testing.assert_allclose(costs, [0.04, 0.03], rtol=1e-4)
+  # A population's new value moves the schedule's start, not its end.
+  setup.learner.set_hyperparameters({"entropy_cost": 0.08})
+  assert setup.learner.hyperparameters()["entropy_cost"] == 0.08
+  metrics = setup.learner.step()
+  np.testing.assert_allclose(-metrics["entropy_loss"] / metrics["entropy"],
+                             0.08 * 0.5, rtol=1e-4)
+  assert setup.learner.scheduled_values(4)["entropy_cost"] == 0.0
+
+
 def test_reward_prediction_starts_once_both_tables_hold_data(setup):
   """The learner trains without the loss until the tables are ready, then
   with it (the builder's readiness check is a server query, tested too)."""
