@@ -65,7 +65,8 @@ def unroll_ms(config, batch_size, repeats):
   state = core.initial_state(batch_size)
 
   def loss(embeddings):
-    outputs, _ = unroll.dynamic_unroll(core, RPTHInput(embeddings, noise), state)
+    outputs, _ = unroll.dynamic_unroll(core, RPTHInput(embeddings, noise),
+                                       state)
     return tf.add_n([tf.reduce_sum(tf.square(x))
                      for x in tf.nest.flatten(outputs) if x.dtype.is_floating])
 

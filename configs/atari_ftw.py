@@ -6,8 +6,9 @@ pixel control, reward prediction and the RPTH KL terms, V-trace.
 It takes the observations and learning-signal choices of `configs/atari.py`
 (84x84 grayscale, 4 stacked frames, standardised pixels, advantages and
 returns, Adam, clip 0.5, 32 environments, the learning rate decaying to 0
-and the entropy cost from 0.03 to 0 over 8,000 learner steps), none of which removes a loss or shrinks the
-network; only the network and its losses differ.
+and the entropy cost from 0.03 to 0 over 8,000 learner steps), none of
+which removes a loss or shrinks the network; only the network and its
+losses differ.
 
 Its torso computes in bfloat16 (`torso_dtype`; variables stay float32):
 on a CPU with AMX or AVX512-BF16 (`lscpu | grep bf16`) the residual

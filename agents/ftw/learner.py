@@ -141,7 +141,8 @@ class FtwLearner(core.Learner):
       values["learning_rate"] *= 1.0 - frac
     if config.final_entropy_cost is not None:
       start = values["entropy_cost"]
-      values["entropy_cost"] = start + (config.final_entropy_cost - start) * frac
+      values["entropy_cost"] = (start +
+                                (config.final_entropy_cost - start) * frac)
     return values
 
   def hyperparameters(self) -> Dict[str, float]:

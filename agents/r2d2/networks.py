@@ -70,7 +70,7 @@ class RecurrentQNetwork(snt.RNNCore):
     """OAR [T, B, ...] from `state` -> (Q-values [T, B, A], final state)."""
     embeddings = snt.BatchApply(self._embed)(inputs)
     core_outputs, final_state = unroll.dynamic_unroll(self._core, embeddings,
-                                                   state)
+                                                      state)
     features = auxiliary.core_features(core_outputs)
     return snt.BatchApply(self._head)(features), final_state
 

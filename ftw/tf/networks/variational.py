@@ -149,7 +149,8 @@ class PeriodicVariationalUnit(VariationalUnit):
   output and keeps the previous core state. `step` starts at 0 after
   `initial_state` and grows by one every call. The core is evaluated for the
   whole batch every call and the result selected per element with tf.where,
-  so the module works under tf.function and inside a dynamic unroll (`ftw.tf.networks.unroll`).
+  so the module works under tf.function and inside a dynamic unroll
+  (`ftw.tf.networks.unroll`).
   """
 
   def __init__(self,
