@@ -110,6 +110,10 @@ class FtwLearner(core.Learner):
     self._hyper = _Hyperparameters(config)
     # The values the schedules start from (set_hyperparameters moves them).
     self._base = {name: float(getattr(config, name)) for name in _SCHEDULED}
+    # Only these change between steps (the others only by set_hyperparameters).
+    self._moving = tuple(name for name, on in (
+        ("learning_rate", config.learning_rate_schedule == "linear"),
+        ("entropy_cost", config.final_entropy_cost is not None)) if on)
     # Value targets are learned standardised by running return statistics.
     self._return_normalizer = None
     if config.normalize_returns:
@@ -243,9 +247,11 @@ class FtwLearner(core.Learner):
       self._rp_iterator = self._make_rp_iterator()
     if self._rp_iterator is not None:
       rp_frames, rp_rewards = next(self._rp_iterator)
-    steps = self._counter.get_counts().get("learner_steps", 0)
-    for name, value in self.scheduled_values(steps).items():
-      self._hyper.values[name].assign(value)
+    if self._moving:
+      steps = self._counter.get_counts().get("learner_steps", 0)
+      values = self.scheduled_values(steps)
+      for name in self._moving:
+        self._hyper.values[name].assign(values[name])
     # Two traces at most: before and after reward prediction has data.
     metrics = self._step_fn(data, rp_frames, rp_rewards,
                             self._rp_iterator is not None)
