@@ -100,18 +100,22 @@ class EnvironmentLoop:
       self.step()
       i += 1
 
-  def run_episodes(self, num_episodes: int) -> List[Dict[str, float]]:
+  def run_episodes(self, num_episodes: int,
+                   should_stop: Callable[[], bool] = lambda: False
+                   ) -> List[Dict[str, float]]:
     """Runs until num_episodes episodes ended (fresh start, for evaluation).
 
     Only the first episode of each environment row counts, so that short
-    episodes do not dominate the estimate.
+    episodes do not dominate the estimate. When `should_stop()` turns True
+    before that, it returns the episodes that ended so far (fewer than
+    num_episodes): a stop request need not wait for a long game to end.
     """
     if num_episodes <= 0:
       raise ValueError(f"num_episodes must be > 0, got {num_episodes}")
     self._start()
     done = np.zeros(self._env.num_envs, bool)
     results: List[Dict[str, float]] = []
-    while len(results) < num_episodes:
+    while len(results) < num_episodes and not should_stop():
       actions = self._actor.select_action(self._timestep.observation)
       timestep = self._env.step(actions)
       self._actor.observe(actions, timestep)

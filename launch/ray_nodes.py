@@ -27,7 +27,7 @@ import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
 
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import ray
 
@@ -256,13 +256,21 @@ class EvaluatorNode:
   def _wait_and_evaluate(self) -> bool:
     if self._loop.stop_event.wait(self._config.eval_every_seconds):
       return False
-    self.evaluate()
+    # A stop request ends the evaluation within a step (no row is written).
+    self.evaluate(should_stop=self._loop.stop_event.is_set)
     return True
 
-  def evaluate(self) -> float:
-    """Plays `eval_episodes` greedy episodes with the latest weights; logs."""
+  def evaluate(self, should_stop: Callable[[], bool] = lambda: False
+               ) -> Optional[float]:
+    """Plays `eval_episodes` greedy episodes with the latest weights; logs.
+
+    Returns their mean return, or the last one when `should_stop()` ended
+    the episodes early.
+    """
     with self._lock:
-      rows = self._evaluator.evaluate()
+      rows = self._evaluator.evaluate(should_stop)
+      if not rows:
+        return self.last_return
       mean = rows[0]["episode_return"]
       self._counts.flush()
       counts = self._counts.get_counts()

@@ -7,7 +7,7 @@ many rows, and the first `eval_episodes` episodes' mean return. Team games
 have their own (`team_evaluator.py`); `make_evaluator` picks.
 """
 
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 from ftw import core
 from ftw import environment_loop
@@ -35,10 +35,17 @@ class Evaluator:
     """Fetches the latest weights (raises if the source has none yet)."""
     self.actor.update(wait=wait)
 
-  def evaluate(self) -> List[Dict[str, float]]:
-    """Latest weights, then the episodes: one row, mean return and length."""
+  def evaluate(self, should_stop: Callable[[], bool] = lambda: False
+               ) -> List[Dict[str, float]]:
+    """Latest weights, then the episodes: one row, mean return and length.
+
+    No rows (an empty list) when `should_stop()` turned True before every
+    episode ended.
+    """
     self.update()
-    results = self._loop.run_episodes(self._episodes)
+    results = self._loop.run_episodes(self._episodes, should_stop)
+    if len(results) < self._episodes:
+      return []
     return [{
         "episode_return": sum(r["episode_return"] for r in results)
                           / len(results),
@@ -51,9 +58,9 @@ def make_evaluator(builder, variable_source: core.VariableSource):
   """The evaluator of the builder's environment: `Evaluator`, or for a team
   game `TeamGameEvaluator` (against random players and a checkpoint).
 
-  Both have `update()` and `evaluate()`, which returns a list of log rows,
-  each with an `episode_return` (the launchers' progress line shows the
-  first row's).
+  Both have `update()` and `evaluate(should_stop)`, which returns a list of
+  log rows, each with an `episode_return` (the launchers' progress line
+  shows the first row's), or no rows when stopped before the end.
   """
   if builder.team_game:
     from agents.ftw.team_evaluator import TeamGameEvaluator  # pylint: disable=g-import-not-at-top

@@ -21,7 +21,7 @@ arena go through the agent's network in one call; the opponent's slots then
 take the opponent's actions instead.
 """
 
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import numpy as np
 
@@ -81,8 +81,10 @@ class TeamGameEvaluator:
     high = np.asarray(spec.maximum) + 1
     return self._rng.integers(0, high, (n, *spec.shape)).astype(np.int32)
 
-  def _play(self, opponent: str) -> List[ctf_events.Outcome]:
-    """Plays until `eval_episodes` episodes ended; their (arena, outcome)."""
+  def _play(self, opponent: str, should_stop: Callable[[], bool]
+            ) -> List[ctf_events.Outcome]:
+    """Plays until `eval_episodes` episodes ended (or should_stop());
+    their (arena, outcome)."""
     env, actor = self.env, self.actor
     timestep = env.reset()
     env.pop_outcomes()
@@ -90,7 +92,7 @@ class TeamGameEvaluator:
     if opponent == "checkpoint":
       self._opponent.observe_first(timestep)
     outcomes = []
-    while len(outcomes) < self._episodes:
+    while len(outcomes) < self._episodes and not should_stop():
       actions = actor.select_action(timestep.observation)
       if opponent == "random":
         other = self._random_actions()
@@ -132,8 +134,10 @@ class TeamGameEvaluator:
       row[f"event_{name}"] = float(value)
     return row
 
-  def evaluate(self) -> List[Dict[str, float]]:
-    """Latest weights, then one row per opponent (see the module doc)."""
+  def evaluate(self, should_stop: Callable[[], bool] = lambda: False
+               ) -> List[Dict[str, float]]:
+    """Latest weights, then one row per opponent (see the module doc); no
+    rows when `should_stop()` turned True before the games ended."""
     self.update()
     latest = [v.numpy() for v in self._network.variables]
     if self._snapshot is None:
@@ -141,6 +145,11 @@ class TeamGameEvaluator:
     for variable, value in zip(self._opponent_network.variables,
                                self._snapshot):
       variable.assign(value)
-    rows = [self._row(name, self._play(name)) for name in OPPONENTS]
+    rows = []
+    for name in OPPONENTS:
+      outcomes = self._play(name, should_stop)
+      if len(outcomes) < self._episodes:
+        return []  # Stopped: the checkpoint opponent stays as it was.
+      rows.append(self._row(name, outcomes))
     self._snapshot = latest
     return rows

@@ -1,4 +1,5 @@
-"""FtwActor: batched acting, state resets at FIRST rows, greedy mode, updates."""
+"""FtwActor: batched acting, state resets at FIRST rows, greedy mode, updates;
+the environment loop and the greedy evaluator that drive it."""
 
 import dm_env
 import numpy as np
@@ -7,6 +8,7 @@ import tree
 
 from agents.ftw.builder import FtwBuilder
 from agents.ftw.config import FtwConfig
+from agents.ftw.evaluator import Evaluator
 from ftw import environment_loop
 from ftw.utils import counting
 
@@ -104,7 +106,42 @@ def test_environment_loop_counts_steps_episodes_and_returns(builder):
   assert len(results) == 4
 
 
+def test_run_episodes_returns_the_ended_episodes_when_asked_to_stop(builder):
+  loop = environment_loop.EnvironmentLoop(
+      builder.make_environment(seed=2),
+      builder.make_actor(builder.make_network()))
+  checks = []
+
+  def should_stop():
+    checks.append(None)
+    return len(checks) > 4  # Four vector steps, then stop.
+
+  results = loop.run_episodes(100, should_stop)
+  # rows=3 Catch: every row's first episode ends at the 2nd vector step
+  # (2 actions); steps 3 and 4 restart the rows; then it stops, 97 short.
+  assert len(checks) == 5
+  assert len(results) == 3
+  assert all(r["episode_length"] == 2 for r in results)
+
+
 def test_bad_num_envs():
   from agents.ftw.actor import FtwActor  # pylint: disable=g-import-not-at-top
   with pytest.raises(ValueError, match="num_envs"):
     FtwActor(network=None, num_envs=0)
+
+
+def test_evaluator_plays_eval_episodes_greedily_and_stops_when_asked():
+  builder = FtwBuilder(_CONFIG.replace(eval_episodes=4))
+  evaluator = Evaluator(builder, _Source(builder.make_network()))
+  rows = evaluator.evaluate()
+  assert len(rows) == 1 and rows[0]["episodes"] == 4
+  assert rows[0]["episode_length"] == 2.0  # rows=3 Catch: 2 actions.
+  assert rows[0]["episode_return"] in (-1.0, -0.5, 0.0, 0.5, 1.0)
+  calls = []
+  stopped = evaluator.evaluate(
+      should_stop=lambda: calls.append(None) or len(calls) > 1)
+  # Checked before each vector step: one step, then stopped with every
+  # episode still running (they end at the second).
+  assert stopped == [] and len(calls) == 2
+  # Stopping leaves it usable: the next evaluation plays every episode.
+  assert evaluator.evaluate()[0]["episodes"] == 4
