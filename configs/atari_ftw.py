@@ -18,9 +18,9 @@ losses differ, and two settings for its slower learner:
   ~1,060 (0.1-0.55 after), the entropy falls slowly (1.2-1.6 at step
   1,600) and the return climbs (-18.1 sampled, -10.8 greedy after 25
   minutes; README). The full agent takes ~2.5x fewer learner steps per
-  second than the default (~1.2 against ~3), so a queue of equal length
-  holds 2.5x older data. Which of the two changes mattered more was not
-  measured.
+  second than the default (1.1-1.5 against 2.8-3.3 in the runs), so a queue
+  of equal length holds ~2.5x older data. Which of the two changes
+  mattered more was not measured.
 
 Its torso computes in bfloat16 (`torso_dtype`; variables stay float32):
 on a CPU with AMX or AVX512-BF16 (`lscpu | grep bf16`) the residual
