@@ -189,14 +189,18 @@ class AgentNode:
     return True
 
   def _pbt_step(self, steps: int):
-    decision = ray.get(self._controller.pbt_check.remote(self._agent, steps),
-                       timeout=ray_helpers.REMOTE_TIMEOUT_S)
+    stop = self._loop.stop_event
+    decision = ray_helpers.get_unless_stopped(
+        self._controller.pbt_check.remote(self._agent, steps), stop)
     if decision is None or decision.copied_from is None:
       return
     source = decision.copied_from
     peer = ray.get_actor(self._peer_names[source])
-    state = ray.get(peer.get_state.remote(),
-                    timeout=ray_helpers.REMOTE_TIMEOUT_S * 4)
+    # A peer that is stopping answers only after its own stop: do not wait.
+    state = ray_helpers.get_unless_stopped(
+        peer.get_state.remote(), stop, ray_helpers.REMOTE_TIMEOUT_S * 4)
+    if state is None:
+      return
     # The loop's own thread: no step runs meanwhile.
     self._learner.set_state(state)
     self._member.apply_settings(self._learner, decision.hyperparameters,
@@ -226,11 +230,17 @@ class AgentNode:
             "restored_from": self.restored_from, "address": self._address}
 
   def stop(self, timeout: float = 10.0) -> Optional[str]:
-    """Stops training (waking a wait on empty replay) and checkpoints."""
+    """Stops training, then the replay server, and checkpoints.
+
+    The loop goes first: a learner waiting on an empty queue notices the
+    stop when its dataset's rate-limiter timeout ends the wait (about a
+    second). With the server stopped first, the learner sat in the
+    dataset's get_next until the join's timeout (10 s, in two of two stops
+    measured), and the loop was left running.
+    """
     self._stopping.set()
-    self._loop.stop_event.set()
-    self._server.stop()
     self._loop.stop(timeout)
+    self._server.stop()
     return self._checkpointer.save(force=True)
 
 

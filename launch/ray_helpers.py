@@ -4,6 +4,7 @@
   RemoteVariableSource  a learner's `get_variables` behind a Ray handle,
                         keeping the last weights while the learner restarts.
   wait_for_weights      first weights, retrying while the learner starts.
+  get_unless_stopped    a remote call's result, abandoned on a stop request.
   LoopThread            a node's work loop in a thread that keeps its error.
   NodeRestarts          a driver's view of restarts: notices a node Ray
                         restarted, restarts a node whose loop failed.
@@ -199,6 +200,31 @@ def wait_for_weights(actor, seconds: float):
       if time.monotonic() > deadline:
         raise
       time.sleep(1.0)
+
+
+def get_unless_stopped(ref, stop_event: threading.Event,
+                       timeout: float = REMOTE_TIMEOUT_S,
+                       poll_seconds: float = 0.2):
+  """`ray.get(ref, timeout)`, but returns None as soon as `stop_event` is set.
+
+  For a node's loop calling a peer: the peer may itself be stopping (a Ray
+  actor runs one method at a time, so a call queued behind its `stop()` waits
+  for that stop to end), and a loop waiting on it would hold up its own node's
+  stop until the join times out.
+
+  Raises:
+    ray.exceptions.GetTimeoutError: no result within `timeout` seconds.
+  """
+  deadline = time.monotonic() + timeout
+  while not stop_event.is_set():
+    wait = min(poll_seconds, deadline - time.monotonic())
+    if wait <= 0:
+      raise ray.exceptions.GetTimeoutError(
+          f"no result within {timeout} s: {ref}")
+    ready, _ = ray.wait([ref], timeout=wait)
+    if ready:
+      return ray.get(ready[0])
+  return None
 
 
 class LoopThread:

@@ -11,9 +11,15 @@ with `drop_remainder=False`), and the iterator carries them into the next
 batches: no item is lost when the queue runs dry, however slowly it fills
 (before, a learner whose actors wrote fewer than a batch per timeout threw
 every partial batch away and never trained).
+
+An ended dataset's iterator is released in a background thread: deleting a
+tf.data iterator over Reverb waits for its prefetch thread, which can sit
+in a sample for seconds (seen: 8-9 s in the learner's thread, which then
+noticed a stop request that late).
 """
 
-from typing import Any, Callable, Optional
+import threading
+from typing import Any, Callable, List, Optional
 
 import tensorflow as tf
 import tree
@@ -32,6 +38,31 @@ def _concat(a: Any, b: Any) -> Any:
 
 def _rows(batch: Any, start: int, stop: Optional[int] = None) -> Any:
   return tree.map_structure(lambda x: x[start:stop], batch)
+
+
+class _Releaser:
+  """Drops the iterators handed to it in its own daemon thread.
+
+  The caller must hold no reference once it calls `wake()`: the thread
+  frees only what is in `retired` then, so the last reference is its own.
+  """
+
+  def __init__(self):
+    self.retired: List[Any] = []
+    self._wake = threading.Event()
+    self._thread = threading.Thread(target=self._run, daemon=True,
+                                    name="dataset-release")
+    self._thread.start()
+
+  def wake(self):
+    self._wake.set()
+
+  def _run(self):
+    while True:
+      self._wake.wait()
+      self._wake.clear()
+      while self.retired:
+        self.retired.pop()  # The deletion (and its wait) happens here.
 
 
 class ResumingIterator:
@@ -55,6 +86,7 @@ class ResumingIterator:
     self._batch_size = batch_size
     self._iterator = None
     self._carry = None  # Rows [b < batch_size, ...] awaiting a batch.
+    self._releaser: Optional[_Releaser] = None
 
   def __iter__(self):
     return self
@@ -72,9 +104,17 @@ class ResumingIterator:
         return next(self._iterator)
       except (StopIteration, tf.errors.OutOfRangeError,
               tf.errors.DeadlineExceededError):
-        self._iterator = None
-        if self._should_stop():
-          raise StopIteration from None
+        pass  # The error (and the frames holding the iterator) goes here.
+      self._release_iterator()
+      if self._should_stop():
+        raise StopIteration
+
+  def _release_iterator(self):
+    if self._releaser is None:
+      self._releaser = _Releaser()
+    self._releaser.retired.append(self._iterator)
+    self._iterator = None
+    self._releaser.wake()
 
   def __next__(self):
     while True:

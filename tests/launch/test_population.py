@@ -60,6 +60,9 @@ def test_population_exploits_logs_and_resumes(tmp_path):
   assert first["actor_steps"] > 0
   for i in range(2):
     assert first["checkpoints"][f"agent_{i}"], first["checkpoints"]
+    # Its training loop ended (before, one waiting on an empty queue hung
+    # on the replay server stopped under it, and was left behind).
+    assert first["nodes"][f"agent_{i}"]["running"] is False
     assert os.path.isdir(os.path.join(logdir, f"agent_{i}", "checkpoints"))
 
   folder = os.path.join(logdir, "population")
@@ -109,6 +112,7 @@ def test_population_exploits_logs_and_resumes(tmp_path):
   for i in range(2):
     status = second["nodes"][f"agent_{i}"]
     assert status["restored_from"], status
+    assert status["running"] is False
     assert status["learner_steps"] >= first["learner_steps"][f"agent_{i}"]
   assert second["population"]["matches"] >= pop["matches"]
   assert sum(second["population"]["exploits"]) >= sum(pop["exploits"])

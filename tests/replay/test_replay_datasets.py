@@ -1,5 +1,7 @@
 """Datasets read back what the adder wrote: shapes, dtypes, values, balance."""
 
+import threading
+
 import dm_env
 import numpy as np
 import pytest
@@ -224,3 +226,27 @@ def test_resuming_iterator_loses_no_item_when_the_queue_runs_dry(make_server):
   assert iterator.carried == 0
   with pytest.raises(ValueError, match="batch_size must be >= 1"):
     replay.ResumingIterator(lambda: None, lambda: True, batch_size=0)
+
+
+def test_resuming_iterator_releases_an_ended_dataset_in_another_thread():
+  """Deleting a Reverb dataset's iterator can wait seconds for its prefetch
+  thread; the caller (a learner noticing a stop) must not wait for it."""
+  deleted_by = []
+  deleted = threading.Event()
+
+  class _EndedDataset:
+    def __iter__(self):
+      return self
+
+    def __next__(self):
+      raise StopIteration
+
+    def __del__(self):
+      deleted_by.append(threading.current_thread().name)
+      deleted.set()
+
+  iterator = replay.ResumingIterator(_EndedDataset, lambda: True)
+  with pytest.raises(StopIteration):
+    next(iterator)
+  assert deleted.wait(60)
+  assert deleted_by == ["dataset-release"]
