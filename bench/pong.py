@@ -20,11 +20,15 @@ Parts, per vector step of all the actor's environments (ms) or per second:
              samples (T x B) per second: plain tf.function with a float32
              torso (the baseline), with a bfloat16 torso, and with XLA.
 Every agent is measured in both torso dtypes whatever its config ships.
+With `--batch_sizes 16,32,48`, each agent's learner is also timed at those
+batch sizes (its shipped torso dtype; ratios against the first size).
 With `--end_to_end SECONDS`, each agent also trains in `launch.local` for
 that long in each torso dtype and its frames/s (agent steps x 4) are
 printed.
 
 Usage: .venv/bin/python bench/pong.py [--steps 150] [--end_to_end 0]
+       [--batch_sizes 16,32,48] [--agents default,light-v1,full]
+       [--parts actor,learner]
 """
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
@@ -61,6 +65,11 @@ def agents():
 
 
 DTYPES = ("float32", "bfloat16")
+MAX_FILL_STEPS = 2000  # Vector steps to fill replay before a learner update.
+# What each agent's config ships (agents() times float32 as the baseline).
+SHIPPED_TORSO_DTYPE = {"default": atari.get_config().torso_dtype,
+                       "light-v1": atari_ftw.get_config().torso_dtype,
+                       "full": atari_ftw.get_config().torso_dtype}
 
 
 def _time(fn, repeats):
@@ -130,6 +139,45 @@ def actor_parts(config, steps):
   return env_ms, inference, insert
 
 
+def _learner_seconds(config, repeats):
+  """Seconds per update on one batch sampled from a real actor's items."""
+  builder = FtwBuilder(config)
+  server = reverb.Server(builder.make_replay_tables(), port=None)
+  address = f"localhost:{server.port}"
+  network = builder.make_network()
+  actor = builder.make_actor(network, adder=builder.make_adder(
+      reverb.Client(address)))
+  env = builder.make_environment(seed=0)
+  timestep = env.reset()
+  actor.observe_first(timestep)
+  # Enough items for one batch and for the reward-prediction tables (a
+  # random Pong policy scores a point every few hundred steps).
+  client = server.localhost_client()
+  rp_ready = (builder.reward_prediction_ready(address)
+              if config.reward_prediction_cost > 0 else lambda: True)
+  for _ in range(MAX_FILL_STEPS):
+    action = actor.select_action(timestep.observation)
+    timestep = env.step(action)
+    actor.observe(action, timestep)
+    if (client.server_info()[replay.SEQUENCE_TABLE].current_size
+        >= config.batch_size and rp_ready()):
+      break
+  learner = builder.make_learner(network, address)
+  sample = next(learner._iterator)  # pylint: disable=protected-access
+  learner._iterator = iter(lambda: sample, None)  # pylint: disable=protected-access
+  learner.step()  # Trace (and compile).
+  learner.step()
+  # pylint: disable-next=protected-access
+  if config.reward_prediction_cost > 0 and learner._rp_iterator is None:
+    raise RuntimeError(
+        f"the reward-prediction tables were not ready after {MAX_FILL_STEPS}"
+        " vector steps: the timed update would leave out that loss")
+  seconds = _time(learner.step, repeats)
+  server.stop()
+  env.close()
+  return seconds
+
+
 def learner_rates(config, repeats):
   """{'float32' | 'bfloat16' | 'xla': samples/s} of one update."""
   rates = {}
@@ -137,29 +185,17 @@ def learner_rates(config, repeats):
                            ("bfloat16", "bfloat16", False),
                            ("xla", "float32", True)):
     c = config.replace(jit_compile=jit, torso_dtype=dtype)
-    builder = FtwBuilder(c)
-    server = reverb.Server(builder.make_replay_tables(), port=None)
-    address = f"localhost:{server.port}"
-    network = builder.make_network()
-    actor = builder.make_actor(network, adder=builder.make_adder(
-        reverb.Client(address)))
-    env = builder.make_environment(seed=0)
-    timestep = env.reset()
-    actor.observe_first(timestep)
-    # Enough items for one batch (and the reward-prediction tables).
-    for _ in range(2 * c.sequence_length + 10):
-      action = actor.select_action(timestep.observation)
-      timestep = env.step(action)
-      actor.observe(action, timestep)
-    learner = builder.make_learner(network, address)
-    sample = next(learner._iterator)  # pylint: disable=protected-access
-    learner._iterator = iter(lambda: sample, None)  # pylint: disable=protected-access
-    learner.step()  # Trace (and compile).
-    learner.step()
-    seconds = _time(learner.step, repeats)
-    rates[name] = c.sequence_length * c.batch_size / seconds
-    server.stop()
-    env.close()
+    rates[name] = c.sequence_length * c.batch_size / _learner_seconds(
+        c, repeats)
+  return rates
+
+
+def batch_size_rates(config, batch_sizes, repeats):
+  """{B: (ms per update, samples/s)} with the config's torso dtype."""
+  rates = {}
+  for b in batch_sizes:
+    seconds = _learner_seconds(config.replace(batch_size=b), repeats)
+    rates[b] = (1e3 * seconds, config.sequence_length * b / seconds)
   return rates
 
 
@@ -179,33 +215,76 @@ def main():
   parser.add_argument("--learner_steps", type=int, default=10)
   parser.add_argument("--end_to_end", type=float, default=0.0,
                       help="seconds of launch.local per agent (0: skip)")
+  parser.add_argument("--batch_sizes", default="",
+                      help="e.g. 16,32,48: also time each agent's learner at "
+                           "these batch sizes (its shipped torso dtype)")
+  parser.add_argument("--agents", default="default,light-v1,full",
+                      help="which agents to measure")
+  parser.add_argument("--parts", default="actor,learner",
+                      help="which of the actor-part and learner tables to "
+                           "measure (empty: only --batch_sizes/--end_to_end)")
   args = parser.parse_args()
+  parts = set(p for p in args.parts.split(",") if p)
+  if parts - {"actor", "learner"}:
+    parser.error(f"--parts: unknown {sorted(parts - {'actor', 'learner'})}; "
+                 "known actor, learner")
+  names = args.agents.split(",")
+  unknown = set(names) - set(agents())
+  if unknown:
+    parser.error(f"--agents: unknown {sorted(unknown)}; "
+                 f"known {sorted(agents())}")
+  batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b]
+  if any(b < 1 for b in batch_sizes):
+    parser.error(f"--batch_sizes must be positive ints, got {batch_sizes}")
   print(_common.load_line("start"), flush=True)
-  rows, learner_rows = [], []
+  rows, learner_rows, batch_rows = [], [], []
   for name, config in agents().items():
-    env_ms, inference, insert = actor_parts(config, args.steps)
-    rows.append([name, f"{env_ms:.2f}", f"{inference['float32']:.2f}",
-                 f"{inference['bfloat16']:.2f}",
-                 f"{insert['batched']:.2f}", f"{insert['vector']:.2f}",
-                 f"{insert['batched'] / insert['vector']:.1f}x"])
-    rates = learner_rates(config, args.learner_steps)
-    base = rates["float32"]
-    learner_rows.append([name, f"{base:.0f}", f"{rates['bfloat16']:.0f}",
-                         f"{rates['bfloat16'] / base:.2f}x",
-                         f"{rates['xla']:.0f}", f"{rates['xla'] / base:.2f}x"])
+    if name not in names:
+      continue
+    if "actor" in parts:
+      env_ms, inference, insert = actor_parts(config, args.steps)
+      rows.append([name, f"{env_ms:.2f}", f"{inference['float32']:.2f}",
+                   f"{inference['bfloat16']:.2f}",
+                   f"{insert['batched']:.2f}", f"{insert['vector']:.2f}",
+                   f"{insert['batched'] / insert['vector']:.1f}x"])
+    if "learner" in parts:
+      rates = learner_rates(config, args.learner_steps)
+      base = rates["float32"]
+      learner_rows.append([name, f"{base:.0f}", f"{rates['bfloat16']:.0f}",
+                           f"{rates['bfloat16'] / base:.2f}x",
+                           f"{rates['xla']:.0f}",
+                           f"{rates['xla'] / base:.2f}x"])
+    if batch_sizes:
+      shipped = SHIPPED_TORSO_DTYPE[name]
+      by_b = batch_size_rates(config.replace(torso_dtype=shipped),
+                              batch_sizes, args.learner_steps)
+      first = by_b[batch_sizes[0]][1]
+      batch_rows += [[name, shipped, str(b), f"{ms:.0f}", f"{rate:.0f}",
+                      f"{rate / first:.2f}x"]
+                     for b, (ms, rate) in by_b.items()]
     print(f"[bench] {name} done", flush=True)
-  print(f"\nactor parts, ms per vector step of "
-        f"{agents()['default'].num_envs} environments")
-  print(_common.format_table(
-      ["agent", "env", "inference fp32", "inference bf16", "insert before",
-       "insert now", "insert speed-up"], rows))
-  print("\nlearner, samples (T x B) per second (tf.function unless XLA)")
-  print(_common.format_table(
-      ["agent", "fp32 torso", "bf16 torso", "bf16/fp32", "XLA (fp32)",
-       "XLA/fp32"], learner_rows))
+  if rows:
+    print(f"\nactor parts, ms per vector step of "
+          f"{agents()['default'].num_envs} environments")
+    print(_common.format_table(
+        ["agent", "env", "inference fp32", "inference bf16", "insert before",
+         "insert now", "insert speed-up"], rows))
+  if learner_rows:
+    print("\nlearner, samples (T x B) per second (tf.function unless XLA)")
+    print(_common.format_table(
+        ["agent", "fp32 torso", "bf16 torso", "bf16/fp32", "XLA (fp32)",
+         "XLA/fp32"], learner_rows))
+  if batch_rows:
+    print(f"\nlearner by batch size (T={agents()['full'].sequence_length}),"
+          f" against B={batch_sizes[0]}")
+    print(_common.format_table(
+        ["agent", "torso", "B", "ms/update", "samples/s", "ratio"],
+        batch_rows))
   if args.end_to_end > 0:
     e2e = []
     for name, c in agents().items():
+      if name not in names:
+        continue
       fps = {dtype: end_to_end(f"{name}_{dtype}",
                                c.replace(torso_dtype=dtype), args.end_to_end)
              for dtype in DTYPES}

@@ -18,8 +18,9 @@ in a sample for seconds (seen: 8-9 s in the learner's thread, which then
 noticed a stop request that late).
 """
 
+import collections
 import threading
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Optional
 
 import tensorflow as tf
 import tree
@@ -43,26 +44,35 @@ def _rows(batch: Any, start: int, stop: Optional[int] = None) -> Any:
 class _Releaser:
   """Drops the iterators handed to it in its own daemon thread.
 
-  The caller must hold no reference once it calls `wake()`: the thread
-  frees only what is in `retired` then, so the last reference is its own.
+  `hand_over(owner, attribute)` moves the iterator out of
+  `owner.attribute` (which becomes None); the thread drops it only after
+  that, so the last reference, and the wait of the deletion, are its own.
   """
 
   def __init__(self):
-    self.retired: List[Any] = []
+    self._items = collections.deque()
+    self._ready = 0  # Items at the front of _items that only we hold.
+    self._lock = threading.Lock()
     self._wake = threading.Event()
     self._thread = threading.Thread(target=self._run, daemon=True,
                                     name="dataset-release")
     self._thread.start()
 
-  def wake(self):
+  def hand_over(self, owner: Any, attribute: str):
+    self._items.append(getattr(owner, attribute))
+    setattr(owner, attribute, None)
+    with self._lock:
+      self._ready += 1
     self._wake.set()
 
   def _run(self):
     while True:
       self._wake.wait()
       self._wake.clear()
-      while self.retired:
-        self.retired.pop()  # The deletion (and its wait) happens here.
+      with self._lock:
+        ready, self._ready = self._ready, 0
+      for _ in range(ready):
+        self._items.popleft()  # The deletion (and its wait) happens here.
 
 
 class ResumingIterator:
@@ -112,9 +122,7 @@ class ResumingIterator:
   def _release_iterator(self):
     if self._releaser is None:
       self._releaser = _Releaser()
-    self._releaser.retired.append(self._iterator)
-    self._iterator = None
-    self._releaser.wake()
+    self._releaser.hand_over(self, "_iterator")
 
   def __next__(self):
     while True:
