@@ -121,3 +121,32 @@ def test_self_play_run_logs_evaluations_and_checkpoints(tmp_path):
     learner_rows = list(csv.DictReader(f))
   assert len(learner_rows) == 4
   assert all(np.isfinite(float(r["total_loss"])) for r in learner_rows)
+
+
+def test_a_stopped_evaluation_keeps_the_checkpoint_opponent(builder):
+  """The checkpoint opponent is the agent of the last evaluation that ended:
+  one stopped halfway returns no rows and does not replace it."""
+  evaluator = TeamGameEvaluator(builder, variable_source=None)
+  network = evaluator._network  # pylint: disable=protected-access
+  opponent = evaluator._opponent_network  # pylint: disable=protected-access
+  assert [r["opponent"] for r in evaluator.evaluate()] == ["random",
+                                                           "checkpoint"]
+  first = [v.numpy() for v in network.variables]
+  assert first
+  for v in network.variables:  # "Training" moves the agent on.
+    v.assign_add(tf.ones_like(v))
+  checks = []
+
+  def stop_after_three_steps():
+    checks.append(1)
+    return len(checks) > 3
+
+  assert evaluator.evaluate(stop_after_three_steps) == []
+  assert len(checks) == 4  # It stopped at the first check that said so.
+  rows = evaluator.evaluate()
+  assert [r["opponent"] for r in rows] == ["random", "checkpoint"]
+  # The finished evaluation played the agent of the first one, not the
+  # moved-on weights the stopped evaluation had read.
+  for value, v in zip(first, opponent.variables):
+    np.testing.assert_array_equal(v.numpy(), value)
+  evaluator.env.close()
