@@ -52,24 +52,25 @@ from ftw.replay import layout
 FRAME_SKIP = 4
 
 
-def agents():
+def shipped_agents():
+  """Each agent's config as it ships."""
   light_v1 = atari_ftw.get_config().replace(
       core="lstm", memory_size=None, pixel_control_cost=0.0,
       reward_prediction_cost=0.0, kl_cost=0.0, kl_prior_cost=0.0)
-  configs = {"default": atari.get_config(), "light-v1": light_v1,
-             "full": atari_ftw.get_config()}
-  # A queue that holds everything the timed streams write (nobody reads it);
-  # the float32 torso is the baseline the bfloat16 one is measured against.
+  return {"default": atari.get_config(), "light-v1": light_v1,
+          "full": atari_ftw.get_config()}
+
+
+def agents():
+  """The configs timed part by part: a queue that holds everything the
+  timed streams write (nobody reads it), and the float32 torso, the
+  baseline the bfloat16 one is measured against."""
   return {name: c.replace(queue_size=4096, torso_dtype="float32")
-          for name, c in configs.items()}
+          for name, c in shipped_agents().items()}
 
 
 DTYPES = ("float32", "bfloat16")
 MAX_FILL_STEPS = 2000  # Vector steps to fill replay before a learner update.
-# What each agent's config ships (agents() times float32 as the baseline).
-SHIPPED_TORSO_DTYPE = {"default": atari.get_config().torso_dtype,
-                       "light-v1": atari_ftw.get_config().torso_dtype,
-                       "full": atari_ftw.get_config().torso_dtype}
 
 
 def _time(fn, repeats):
@@ -255,7 +256,7 @@ def main():
                            f"{rates['xla']:.0f}",
                            f"{rates['xla'] / base:.2f}x"])
     if batch_sizes:
-      shipped = SHIPPED_TORSO_DTYPE[name]
+      shipped = shipped_agents()[name].torso_dtype
       by_b = batch_size_rates(config.replace(torso_dtype=shipped),
                               batch_sizes, args.learner_steps)
       first = by_b[batch_sizes[0]][1]
