@@ -9,7 +9,10 @@ T=20, B=16):
             reward prediction + KL.
 
 Parts, per vector step of all the actor's environments (ms) or per second:
-  env        VectorEnv.step with random actions;
+  env        VectorEnv.step with random actions, in the caller's thread,
+             and in ENV_PROCESSES worker processes (`env_processes`):
+             wall time and the caller's CPU time (what the actor's thread
+             spends; the workers' time is on other cores);
   inference  FtwActor.select_action (one batched network call), with the
              torso's convolutions in float32 and in bfloat16
              (`torso_dtype`, AMX / AVX512-BF16);
@@ -71,6 +74,7 @@ def agents():
 
 DTYPES = ("float32", "bfloat16")
 MAX_FILL_STEPS = 2000  # Vector steps to fill replay before a learner update.
+ENV_PROCESSES = 2  # Worker processes of the `env_processes` figures.
 
 
 def _time(fn, repeats):
@@ -88,14 +92,27 @@ def inference_ms(config, observation, steps):
   return 1e3 * _time(lambda: actor.select_action(observation), steps)
 
 
+def env_in_processes_ms(builder, n, steps, processes=ENV_PROCESSES):
+  """(wall ms, caller's CPU ms) per vector step of a ProcessVectorEnv."""
+  rng = np.random.default_rng(0)
+  with builder.make_environment(seed=0, processes=processes) as env:
+    env.reset()
+    cpu = time.process_time()
+    wall = _time(lambda: env.step(rng.integers(0, 6, n)), steps)
+    cpu = (time.process_time() - cpu) / steps
+  return 1e3 * wall, 1e3 * cpu
+
+
 def actor_parts(config, steps):
-  """(env ms, {dtype: inference ms}, {adder: insert ms}) per vector step."""
+  """(env ms, env in processes (wall ms, caller CPU ms), {dtype: inference
+  ms}, {adder: insert ms}) per vector step."""
   builder = FtwBuilder(config)
-  env = builder.make_environment(seed=0)
+  env = builder.make_environment(seed=0, processes=0)
   n = config.num_envs
   rng = np.random.default_rng(0)
   timestep = env.reset()
   env_ms = 1e3 * _time(lambda: env.step(rng.integers(0, 6, n)), steps)
+  env_processes = env_in_processes_ms(builder, n, steps)
   observation = env.step(rng.integers(0, 6, n)).observation
   inference = {dtype: inference_ms(config.replace(torso_dtype=dtype),
                                    observation, steps) for dtype in DTYPES}
@@ -137,7 +154,7 @@ def actor_parts(config, steps):
     adder.close(timeout_ms=100)
     server.stop()
   env.close()
-  return env_ms, inference, insert
+  return env_ms, env_processes, inference, insert
 
 
 def _learner_seconds(config, repeats):
@@ -243,8 +260,10 @@ def main():
     if name not in names:
       continue
     if "actor" in parts:
-      env_ms, inference, insert = actor_parts(config, args.steps)
-      rows.append([name, f"{env_ms:.2f}", f"{inference['float32']:.2f}",
+      env_ms, (proc_wall, proc_cpu), inference, insert = actor_parts(
+          config, args.steps)
+      rows.append([name, f"{env_ms:.2f}", f"{proc_wall:.2f}",
+                   f"{proc_cpu:.2f}", f"{inference['float32']:.2f}",
                    f"{inference['bfloat16']:.2f}",
                    f"{insert['batched']:.2f}", f"{insert['vector']:.2f}",
                    f"{insert['batched'] / insert['vector']:.1f}x"])
@@ -268,7 +287,9 @@ def main():
     print(f"\nactor parts, ms per vector step of "
           f"{agents()['default'].num_envs} environments")
     print(_common.format_table(
-        ["agent", "env", "inference fp32", "inference bf16", "insert before",
+        ["agent", "env", f"env {ENV_PROCESSES} proc wall",
+         f"env {ENV_PROCESSES} proc caller CPU", "inference fp32",
+         "inference bf16", "insert before",
          "insert now", "insert speed-up"], rows))
   if learner_rows:
     print("\nlearner, samples (T x B) per second (tf.function unless XLA)")

@@ -38,6 +38,10 @@ from launch import common
 from launch import progress as progress_lib
 
 
+# A learner ends within one update or one dataset timeout (1 s) of a stop.
+LEARNER_STOP_TIMEOUT_S = 60
+
+
 def train(config: FtwConfig, logdir: str, resume: bool = False
           ) -> Dict[str, Any]:
   """Trains until a limit in `config` is reached or a stop is requested.
@@ -164,8 +168,16 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       signal.signal(signal.SIGTERM, previous_handler)
     # Stopping: unsent items do not matter, so do not wait long for them.
     adder.close(timeout_ms=100)
+    env.close()  # Ends its worker processes, if it has any.
+    # The learner first: waiting for a sample, it sees the stop within the
+    # dataset's timeout, while a server stopped under its sampler could
+    # keep it waiting until the join timeout. It stops the server itself.
+    learner_thread.join(timeout=LEARNER_STOP_TIMEOUT_S)
+    if learner_thread.is_alive():
+      print(f"[local] the learner did not stop within "
+            f"{LEARNER_STOP_TIMEOUT_S} s; saving the checkpoint anyway",
+            flush=True)
     server.stop()
-    learner_thread.join(timeout=60)
     evaluation_thread.join(timeout=60)  # It stops within one vector step.
     path = checkpointer.save(force=True)
     print(f"[local] checkpoint saved to {path}", flush=True)

@@ -23,7 +23,6 @@ from ftw import core
 from ftw import envs
 from ftw import replay
 from ftw import variable_utils
-from ftw.envs.vector_env import VectorEnv
 from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
 
@@ -72,10 +71,17 @@ class DPGBuilder:
     return envs.make_environment(self._config.environment, seed=seed,
                                  **self._config.environment_kwargs)
 
-  def make_environment(self, seed: int, num_envs: Optional[int] = None):
-    n = num_envs or self._config.num_envs
-    return VectorEnv([lambda i=i: self._make_single_env(seed + i)
-                      for i in range(n)])
+  def make_environment(self, seed: int, num_envs: Optional[int] = None,
+                       processes: Optional[int] = None):
+    """`num_envs` environments seeded seed, seed + 1, ...
+
+    They step in `processes` subprocesses (default: the config's
+    `env_processes`; 0: in the caller's thread).
+    """
+    c = self._config
+    return envs.make_vector_environment(
+        self._make_single_env, seed, num_envs or c.num_envs,
+        c.env_processes if processes is None else processes)
 
   def make_network(self, create_variables: bool = True,
                    seed: Optional[int] = None) -> DPGNetworks:

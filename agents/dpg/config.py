@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional, Tuple
 from agents.r2d2 import config as r2d2_config
 from agents.running import RunningConfig
 from ftw import checks
+from ftw import envs
 
 
 @dataclasses.dataclass
@@ -22,6 +23,9 @@ class DPGConfig(RunningConfig):
   """Extra keyword arguments for the environment factory."""
   num_envs: int = 4
   """Environments one actor steps together (one network call per step)."""
+  env_processes: int = 0
+  """Subprocesses stepping each actor's environments, num_envs split among
+  them (`ProcessVectorEnv`); 0 steps them in the actor's thread."""
   variable_update_period: int = 10
   """Actor steps (vector steps) between pulls of the policy's variables."""
   exploration_sigma: float = 0.2
@@ -82,6 +86,7 @@ class DPGConfig(RunningConfig):
     r2d2_config.positive_ints(
         self, "num_envs", "variable_update_period", "batch_size",
         "replay_size", "min_replay_size", "n_step", "dataset_prefetch")
+    envs.check_env_processes(self.env_processes, self.num_envs)
     r2d2_config.positive(
         self, "exploration_sigma", "samples_per_insert", "reward_scale",
         "policy_learning_rate", "critic_learning_rate", "max_gradient_norm")

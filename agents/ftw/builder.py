@@ -24,8 +24,7 @@ from ftw.replay import layout
 from ftw.replay.resuming import DATASET_TIMEOUT_MS
 from ftw.replay.resuming import ResumingIterator
 from ftw.envs.action_spaces import num_actions_from_spec
-from ftw.envs.oar_wrapper import OARWrapper
-from ftw.envs.vector_env import VectorEnv
+from ftw.envs.oar_wrapper import make_oar_environment
 from ftw.tf.internal_reward.ftw_internal_reward import InternalRewards
 from ftw.tf.networks.factory import make_ftw_network
 from ftw.utils import counting
@@ -114,22 +113,26 @@ class FtwBuilder:
     """One environment (one arena of a team game): its specs are the agent's."""
     if self.team_game:
       return self.make_environment(seed, num_envs=1)
-    env = envs.make_environment(self._config.environment, seed=seed,
-                                **self._config.environment_kwargs)
-    return OARWrapper(env)
+    return make_oar_environment(self._config.environment, seed,
+                                self._config.environment_kwargs)
 
-  def make_environment(self, seed: int, num_envs: Optional[int] = None):
+  def make_environment(self, seed: int, num_envs: Optional[int] = None,
+                       processes: Optional[int] = None):
     """`num_envs` OAR-wrapped environments seeded seed, seed + 1, ...
 
-    A team game gives `num_envs` arenas as `CtfSlots` (each player a row).
+    They step in `processes` subprocesses (default: the config's
+    `env_processes`, capped at num_envs; 0: in the caller's thread). A team
+    game gives `num_envs` arenas as `CtfSlots` (each player a row), always
+    in the caller's thread.
     """
     c = self._config
     n = num_envs or c.num_envs
     if self.team_game:
       return envs.make_team_game_slots(c.environment, n, seed,
                                        **c.environment_kwargs)
-    return VectorEnv([lambda i=i: self._make_single_env(seed + i)
-                      for i in range(n)])
+    return envs.make_vector_environment(
+        self._make_single_env, seed, n,
+        c.env_processes if processes is None else processes)
 
   def make_network(self, create_variables: bool = True,
                    seed: Optional[int] = None,

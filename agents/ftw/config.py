@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from agents.running import RunningConfig
 from ftw import checks
+from ftw import envs
 from ftw.tf.networks import defaults
 
 
@@ -22,6 +23,9 @@ class FtwConfig(RunningConfig):
   num_envs: int = 16
   """Environments one actor steps together (one network call per step); for
   a team game ('ctf') the arenas, each with all its players as slots."""
+  env_processes: int = 0
+  """Subprocesses stepping each actor's environments, num_envs split among
+  them (`ProcessVectorEnv`); 0 steps them in the actor's thread."""
   variable_update_period: int = 100
   """Actor steps (vector steps) between pulls of the learner's variables."""
 
@@ -148,6 +152,11 @@ class FtwConfig(RunningConfig):
                   "reward_prediction_table_size", "dataset_prefetch", "replay_size",
                   "n_steps", "pixel_control_cell_size",
                   "reward_prediction_batch_size")
+    envs.check_env_processes(self.env_processes, self.num_envs)
+    if self.env_processes and envs.is_team_game(self.environment):
+      raise ValueError(
+          f"env_processes must be 0 for a team game ({self.environment!r}): "
+          f"its arenas step in the actor's thread, got {self.env_processes}")
     _choice(self, "core", ("rpth", "lstm"))
     _choice(self, "torso_dtype", defaults.TORSO_DTYPES)
     _choice(self, "loss", ("vtrace", "a2c"))

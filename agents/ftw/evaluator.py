@@ -24,7 +24,8 @@ class Evaluator:
     self._episodes = config.eval_episodes
     self.env = builder.make_environment(
         seed=config.seed + EVAL_SEED_OFFSET,
-        num_envs=min(config.eval_episodes, MAX_EVAL_ENVS))
+        num_envs=min(config.eval_episodes, MAX_EVAL_ENVS),
+        processes=0)  # Plays now and then: its own thread is enough.
     self.actor = builder.make_actor(
         builder.make_network(), variable_source=variable_source, greedy=True,
         num_envs=self.env.num_envs)

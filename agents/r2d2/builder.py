@@ -24,8 +24,7 @@ from ftw import envs
 from ftw import replay
 from ftw import variable_utils
 from ftw.envs.action_spaces import num_actions_from_spec
-from ftw.envs.oar_wrapper import OARWrapper
-from ftw.envs.vector_env import VectorEnv
+from ftw.envs.oar_wrapper import make_oar_environment
 from ftw.replay import layout
 from ftw.tf import resolvers
 from ftw.utils import counting
@@ -73,15 +72,20 @@ class R2D2Builder:
     return self._config.num_envs
 
   def _make_single_env(self, seed: int):
-    return OARWrapper(envs.make_environment(
-        self._config.environment, seed=seed,
-        **self._config.environment_kwargs))
+    return make_oar_environment(self._config.environment, seed,
+                                self._config.environment_kwargs)
 
-  def make_environment(self, seed: int, num_envs: Optional[int] = None):
-    """`num_envs` OAR-wrapped environments seeded seed, seed + 1, ..."""
-    n = num_envs or self._config.num_envs
-    return VectorEnv([lambda i=i: self._make_single_env(seed + i)
-                      for i in range(n)])
+  def make_environment(self, seed: int, num_envs: Optional[int] = None,
+                       processes: Optional[int] = None):
+    """`num_envs` OAR-wrapped environments seeded seed, seed + 1, ...
+
+    They step in `processes` subprocesses (default: the config's
+    `env_processes`; 0: in the caller's thread).
+    """
+    c = self._config
+    return envs.make_vector_environment(
+        self._make_single_env, seed, num_envs or c.num_envs,
+        c.env_processes if processes is None else processes)
 
   def make_network(self, create_variables: bool = True,
                    seed: Optional[int] = None):

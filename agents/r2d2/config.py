@@ -5,6 +5,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from agents.running import RunningConfig
 from ftw import checks
+from ftw import envs
 from ftw.tf.networks import defaults
 from ftw.tf.networks.vision import validate_filters
 
@@ -22,6 +23,9 @@ class R2D2Config(RunningConfig):
   """Extra keyword arguments for the environment factory."""
   num_envs: int = 16
   """Environments one actor steps together (one network call per step)."""
+  env_processes: int = 0
+  """Subprocesses stepping each actor's environments, num_envs split among
+  them (`ProcessVectorEnv`); 0 steps them in the actor's thread."""
   variable_update_period: int = 10
   """Actor steps (vector steps) between pulls of the learner's variables."""
   exploration: str = "apex"
@@ -123,6 +127,7 @@ class R2D2Config(RunningConfig):
                   "num_dimensions", "rpth_period", "head_hidden_size",
                   "batch_size", "replay_size", "min_replay_size", "n_step",
                   "dataset_prefetch")
+    envs.check_env_processes(self.env_processes, self.num_envs)
     choice(self, "exploration", ("apex", "linear", "boltzmann"))
     choice(self, "core", ("lstm", "rpth"))
     choice(self, "td_target", ("qlearning", "sarsa"))

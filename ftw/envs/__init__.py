@@ -5,7 +5,9 @@ Imports stay inside `make_environment` so that `import ftw.envs` is cheap:
 gymnasium, ale-py and meltingpot take a while to import.
 """
 
+import functools
 import importlib.util
+from typing import Callable
 
 import dm_env
 
@@ -51,6 +53,46 @@ def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
                        f"'atari:<Game>' or an ALE game name such as 'Pong', "
                        f"got {name!r}.") from error
     raise
+
+
+def make_vector_environment(make_env: Callable[[int], dm_env.Environment],
+                            seed: int, num_envs: int, processes: int = 0):
+  """`num_envs` environments `make_env(seed)`, `make_env(seed + 1)`, ...,
+  batched.
+
+  Args:
+    make_env: builds one environment from its seed; with processes > 0 it
+      must pickle (a module-level function, a partial of one, or a bound
+      method of a picklable object such as an agent's builder).
+    seed: the first environment's seed.
+    num_envs: number of environments, >= 1.
+    processes: 0 steps them in the caller's thread (`VectorEnv`); k > 0 in
+      min(k, num_envs) worker processes (`ProcessVectorEnv`, same batches).
+
+  Returns:
+    A VectorEnv or a ProcessVectorEnv.
+  """
+  # pylint: disable=g-import-not-at-top
+  from ftw.envs.process_vector_env import ProcessVectorEnv
+  from ftw.envs.vector_env import VectorEnv
+  # pylint: enable=g-import-not-at-top
+  if isinstance(processes, bool) or not isinstance(processes, int) or (
+      processes < 0):
+    raise ValueError(f"processes must be an int >= 0, got {processes!r}")
+  factories = [functools.partial(make_env, seed + i) for i in range(num_envs)]
+  if processes:
+    return ProcessVectorEnv(factories, min(processes, num_envs))
+  return VectorEnv(factories)
+
+
+def check_env_processes(value, num_envs: int,
+                        name: str = "env_processes") -> int:
+  """`value` if it is an int in [0, num_envs], else a ValueError naming it."""
+  if (isinstance(value, bool) or not isinstance(value, int)
+      or not 0 <= value <= num_envs):
+    raise ValueError(f"{name} must be an int in [0, num_envs={num_envs}], "
+                     f"got {value!r}")
+  return value
 
 
 def _check_meltingpot(name: str) -> None:

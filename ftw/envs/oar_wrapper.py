@@ -107,3 +107,11 @@ class OARWrapper(dm_env.Environment):
 
   def close(self) -> None:
     self._environment.close()
+
+
+def make_oar_environment(name: str, seed: int,
+                         kwargs: Optional[dict] = None) -> OARWrapper:
+  """`ftw.envs.make_environment(name, seed, **kwargs)` in an OARWrapper:
+  one environment as the recurrent agents (FTW, R2D2) observe it."""
+  from ftw import envs  # pylint: disable=g-import-not-at-top
+  return OARWrapper(envs.make_environment(name, seed=seed, **(kwargs or {})))

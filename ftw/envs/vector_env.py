@@ -10,9 +10,9 @@ and their timesteps stacked along a new leading axis:
 
 An environment whose previous timestep was LAST is reset on the next `step`:
 its row is then a FIRST timestep (reward 0, discount 1) and its action is
-ignored. The environments are stepped one after another in this process;
-a pool of subprocesses is a later option for environments that are slow to
-step (Atari), where it would use both cores.
+ignored. The environments are stepped one after another in the caller's
+thread; `ftw.envs.process_vector_env.ProcessVectorEnv` steps groups of them
+in worker processes, with the same batches.
 """
 
 from typing import Callable, Sequence, Union

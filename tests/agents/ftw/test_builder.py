@@ -37,3 +37,28 @@ def test_specs_must_describe_a_discrete_action():
   bad = specs._replace(action_spec=specs.observation_spec.reward)
   with pytest.raises(ValueError, match="discrete action spec"):
     FtwBuilder(_CONFIG, bad)
+
+
+def test_env_processes_step_the_same_environments_in_workers():
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from ftw.envs.process_vector_env import ProcessVectorEnv  # pylint: disable=g-import-not-at-top
+  from ftw.envs.vector_env import VectorEnv  # pylint: disable=g-import-not-at-top
+  builder = FtwBuilder(_CONFIG.replace(num_envs=3, env_processes=2))
+  in_thread = builder.make_environment(seed=5, processes=0)
+  assert isinstance(in_thread, VectorEnv)
+  with builder.make_environment(seed=5) as workers:  # The config's 2.
+    assert isinstance(workers, ProcessVectorEnv)
+    assert workers.num_processes == 2
+    first = workers.reset()
+    np.testing.assert_array_equal(first.observation.observation,
+                                  in_thread.reset().observation.observation)
+    for _ in range(10):
+      actions = np.array([0, 1, 2], np.int32)
+      a, b = workers.step(actions), in_thread.step(actions)
+      np.testing.assert_array_equal(a.observation.observation,
+                                    b.observation.observation)
+      np.testing.assert_array_equal(a.reward, b.reward)
+      np.testing.assert_array_equal(a.step_type, b.step_type)
+  # More processes than environments: one per environment.
+  with builder.make_environment(seed=0, num_envs=1) as single:
+    assert single.num_processes == 1

@@ -16,6 +16,9 @@ def test_defaults_are_valid_and_period_is_t_minus_one():
     ("queue_size", 10, "queue_size"),
     ("batch_size", 0, "batch_size"),
     ("core", "gru", "core"),
+    ("env_processes", -1, r"env_processes must be an int in \[0, num_envs=16\]"),
+    ("env_processes", 17, "env_processes"),
+    ("env_processes", True, "env_processes"),
     ("torso_dtype", "float16", "torso_dtype"),
     ("loss", "ppo", "loss"),
     ("discount", 1.5, "discount"),
@@ -39,6 +42,11 @@ def test_defaults_are_valid_and_period_is_t_minus_one():
 def test_bad_values_name_the_field(field, value, message):
   with pytest.raises(ValueError, match=message):
     FtwConfig().replace(**{field: value})
+
+
+def test_env_processes_are_refused_for_a_team_game():
+  with pytest.raises(ValueError, match="env_processes must be 0 for a team"):
+    FtwConfig(environment="ctf", num_envs=2, env_processes=1)
 
 
 def test_batch_larger_than_queue_fails():

@@ -1,6 +1,7 @@
 """Real short local runs: Catch and Atari Pong train, log, checkpoint, resume."""
 
 import csv
+import multiprocessing
 import os
 
 import pytest
@@ -67,13 +68,16 @@ def test_a2c_with_lstm_core_runs(tmp_path):
 
 
 def test_atari_pong_short_run(tmp_path):
+  # With its environments in two worker processes (env_processes), which
+  # end with the run.
   summary = local.main([
       "--config=configs/atari.py", f"--logdir={tmp_path}",
       "--max_learner_steps=2", "sequence_length=5", "core=lstm",
-      "memory_size=None",
+      "memory_size=None", "env_processes=2",
       "environment_kwargs={'max_episode_steps': 40}", *_SMALL[:-4],
       "eval_episodes=1"])
   assert summary["learner_steps"] == 2
+  assert not multiprocessing.active_children()
   assert os.path.exists(os.path.join(tmp_path, "learner", "logs.csv"))
   assert summary["checkpoint"]
 
@@ -82,3 +86,30 @@ def test_bad_config_fails_at_start_naming_the_field(capsys):
   with pytest.raises(SystemExit):
     local.main(["--config=configs/catch.py", "batch_size=64"])
   assert "queue_size" in capsys.readouterr().err
+
+
+def test_a_failing_evaluator_ends_the_run_with_its_error(tmp_path,
+                                                        monkeypatch, capsys):
+  # The evaluation thread's failure must stop the actor and the learner
+  # (no step limit here: a run that went on would hit the test's timeout)
+  # and reach the caller, after a checkpoint is saved. The stop comes while
+  # the learner waits for its first batch: it must end by itself (stopping
+  # the in-process server first kept it waiting until the join timeout).
+  from agents.ftw import evaluator as evaluator_lib  # pylint: disable=g-import-not-at-top
+  calls = []
+
+  def failing_evaluate(self, should_stop=lambda: False):
+    del self, should_stop
+    calls.append(1)
+    raise RuntimeError("the evaluation broke")
+
+  monkeypatch.setattr(evaluator_lib.Evaluator, "evaluate", failing_evaluate)
+  small = [a for a in _SMALL if not a.startswith("eval_every_seconds")]
+  with pytest.raises(RuntimeError,
+                     match="the evaluator failed: the evaluation broke"):
+    local.main(["--config=configs/catch.py", f"--logdir={tmp_path}",
+                "eval_every_seconds=0.5", *small])
+  assert calls == [1]  # It was not called again after the failure.
+  assert "the learner did not stop" not in capsys.readouterr().out
+  assert any(f.endswith(".index")
+             for f in os.listdir(tmp_path / "checkpoints"))
