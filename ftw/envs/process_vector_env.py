@@ -115,6 +115,7 @@ class ProcessVectorEnv:
     self._num_envs = n
     context = multiprocessing.get_context("spawn")
     self._connections, self._processes = [], []
+    self._pending = [False] * num_processes  # A reply is still to come.
     self._closed = False
     try:
       for k, part in enumerate(self._slices):
@@ -146,6 +147,7 @@ class ProcessVectorEnv:
   def _receive(self, k: int, starting: bool = False):
     """Waits for worker k's reply; raises if it failed or died."""
     connection, process = self._connections[k], self._processes[k]
+    self._pending[k] = False  # Received, or raised about below.
     while not connection.poll(_POLL_SECONDS):
       if not process.is_alive() and not connection.poll(0):
         self._raise_died(k, starting)
@@ -168,6 +170,7 @@ class ProcessVectorEnv:
         f"{process.exitcode}{hint}.") from None
 
   def _send(self, k: int, message) -> None:
+    self._pending[k] = True
     try:
       self._connections[k].send(message)
     except (BrokenPipeError, OSError):
@@ -220,7 +223,12 @@ class ProcessVectorEnv:
     if self._closed:
       return
     self._closed = True
-    for connection in self._connections:
+    for k, connection in enumerate(self._connections):
+      if self._pending[k]:
+        # Interrupted mid-step (e.g. Ctrl-C in the caller): the worker may
+        # be blocked sending a reply nobody reads, so it cannot see "close".
+        self._processes[k].terminate()
+        continue
       try:
         connection.send(("close", None))
       except (BrokenPipeError, OSError):

@@ -192,3 +192,14 @@ def test_replay_agents_take_env_processes(agent):
   with builder.make_environment(seed=0) as env:
     assert isinstance(env, ProcessVectorEnv) and env.num_processes == 2
   assert isinstance(builder.make_environment(seed=0, processes=0), VectorEnv)
+
+
+def test_close_ends_workers_interrupted_mid_step():
+  # A caller interrupted inside `step` (Ctrl-C) leaves replies unread; a
+  # worker blocked sending a large one would never read "close", so such
+  # workers are terminated. Others close their environments and exit 0.
+  env = ProcessVectorEnv(_factories(), 2)
+  env.reset()
+  env._send(1, ("step", np.zeros([3], np.int32)))  # Reply left unread.
+  env.close()
+  assert [p.exitcode for p in env._processes] == [0, -signal.SIGTERM]
