@@ -11,6 +11,8 @@ from typing import Callable
 
 import dm_env
 
+from ftw import checks
+
 
 def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
   """Makes an environment by name.
@@ -76,23 +78,19 @@ def make_vector_environment(make_env: Callable[[int], dm_env.Environment],
   from ftw.envs.process_vector_env import ProcessVectorEnv
   from ftw.envs.vector_env import VectorEnv
   # pylint: enable=g-import-not-at-top
-  if isinstance(processes, bool) or not isinstance(processes, int) or (
-      processes < 0):
-    raise ValueError(f"processes must be an int >= 0, got {processes!r}")
+  processes = checks.check_int("processes", processes, 0)
   factories = [functools.partial(make_env, seed + i) for i in range(num_envs)]
   if processes:
     return ProcessVectorEnv(factories, min(processes, num_envs))
   return VectorEnv(factories)
 
 
-def check_env_processes(value, num_envs: int,
-                        name: str = "env_processes") -> int:
+def check_env_processes(value, num_envs: int) -> int:
   """`value` if it is an int in [0, num_envs], else a ValueError naming it."""
-  if (isinstance(value, bool) or not isinstance(value, int)
-      or not 0 <= value <= num_envs):
-    raise ValueError(f"{name} must be an int in [0, num_envs={num_envs}], "
-                     f"got {value!r}")
-  return value
+  if not checks.is_int(value) or not 0 <= value <= num_envs:
+    raise ValueError(f"env_processes must be an int in [0, num_envs="
+                     f"{num_envs}], got {value!r}")
+  return int(value)
 
 
 def _check_meltingpot(name: str) -> None:

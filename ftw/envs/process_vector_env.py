@@ -30,6 +30,7 @@ import dm_env
 import numpy as np
 import tree
 
+from ftw import checks
 from ftw.envs.vector_env import VectorEnv
 
 # How often a waiting parent checks that its workers are alive (seconds).
@@ -104,8 +105,8 @@ class ProcessVectorEnv:
           "factories must be picklable (a module-level function or a "
           "functools.partial of one, not a lambda or a local function): "
           f"{error}") from None
-    if (isinstance(num_processes, bool) or not isinstance(num_processes, int)
-        or not 1 <= num_processes <= len(factories)):
+    if not checks.is_int(num_processes) or not (
+        1 <= num_processes <= len(factories)):
       raise ValueError(f"num_processes must be an int in [1, "
                        f"{len(factories)}] (the number of environments), "
                        f"got {num_processes!r}.")
