@@ -1,8 +1,8 @@
 """Learner-side cost of the FTW core (RPTH + shared DNC memory) on Pong.
 
 Forward + backward of the recurrent unroll alone, at the full agent's sizes
-(configs/atari_ftw.py: T=20, B=16, hidden 256, latent 128, memory 64x32,
-2 reads, 1 write), inside tf.function, after a warm-up:
+(configs/atari_ftw.py: T=20, hidden 256, latent 128, memory 64x32, 2 reads,
+1 write; B=16 unless --batch_size), inside tf.function, after a warm-up:
   now      the DNC ops as shipped;
   before   the ops this file's figures replaced, patched back in for the
            same run: tf.reduce_prod over heads (its gradient is transposes

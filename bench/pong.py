@@ -1,7 +1,7 @@
 """Pong throughput of the FTW agents, part by part, before and after.
 
 Agents (all on Atari Pong, each config's environments per actor (32),
-T=20, B=16):
+T=20, B=16 but the full agent's B=32, its config's):
   default   configs/atari.py: 84x84x4 grayscale stack, A3C torso, LSTM(256);
   light-v1  the light agent of the issue: FtwTorso, LSTM(256), no memory,
             no auxiliary losses (configs/atari_ftw.py with core=lstm);
@@ -59,7 +59,8 @@ def shipped_agents():
   """Each agent's config as it ships."""
   light_v1 = atari_ftw.get_config().replace(
       core="lstm", memory_size=None, pixel_control_cost=0.0,
-      reward_prediction_cost=0.0, kl_cost=0.0, kl_prior_cost=0.0)
+      reward_prediction_cost=0.0, kl_cost=0.0, kl_prior_cost=0.0,
+      batch_size=16)
   return {"default": atari.get_config(), "light-v1": light_v1,
           "full": atari_ftw.get_config()}
 

@@ -5,27 +5,31 @@ RPTH (a slow and a fast variational LSTM core sharing a 64x32 DNC memory),
 pixel control, reward prediction and the RPTH KL terms, V-trace.
 It takes the observations and learning-signal choices of `configs/atari.py`
 (84x84 grayscale, 4 stacked frames, standardised pixels, advantages and
-returns, Adam, clip 0.5, 32 environments, the learning rate decaying to 0
-and the entropy cost from 0.03 to 0 over 8,000 learner steps), none of
-which removes a loss or shrinks the network; only the network and its
-losses differ, and two settings for its slower learner:
-- learning rate 2e-4 (the default's 4e-4 halved) and a queue of 32
-  sequences (the default's 64 halved). With the default's values every
-  run's policy turned nearly greedy (entropy 1.7 -> 0.5 within ~100
-  steps) at learner step ~1,250-1,500 while it still lost every point,
-  after |log rho| (how far the policy moved between acting and learning)
-  had grown to 0.1-0.4; with these |log rho| stays at 0.01-0.1 up to step
-  ~1,060 (0.1-0.55 after), the entropy falls slowly (1.2-1.6 at step
-  1,600) and the return climbs (-18.1 sampled, -10.8 greedy after 25
-  minutes; README). The full agent takes ~2.5x fewer learner steps per
-  second than the default (1.1-1.5 against 2.8-3.3 in the runs), so a queue
-  of equal length holds ~2.5x older data. Which of the two changes
-  mattered more was not measured.
+returns, Adam, clip 0.5, 32 environments, the learning rate and the entropy
+cost decaying linearly to 0 over the run), none of which removes a loss or
+shrinks the network; only the network and its losses differ, and settings
+sized for its slower learner (1.1-1.5 steps/s of 16 sequences where the
+default takes 2.8-3.3 on a machine with AMX; 0.36 of 32 against 1.5 of 16
+on an AVX2 one):
+- Batches of 32 sequences, a queue of 64, learning rate 4e-4 (the
+  default's), and the decays over 4,000 learner steps: as many samples as
+  the default's 8,000 steps of 16. In two 45-minute runs one after the
+  other (seed 0, a 2-core machine with AMX), the decays over 8,000 steps
+  ended at -1.45 (greedy +5.5; the entropy cost was still 0.022 at the
+  end, the sampled policy noisy), over 4,000 at +15.35 (greedy +19.75,
+  +15 reached at 44.3 minutes, 5.4M frames). |log rho| stayed at
+  0.01-0.07 and the entropy above 1.3: no collapse.
+- At batch 16 with the default's learning rate and queue every run's
+  policy turned nearly greedy (entropy 1.7 -> 0.5 within ~100 steps) at
+  learner step ~1,250-1,500 while it still lost every point, after |log
+  rho| had grown to 0.1-0.4; batch 16 needed the rate and the queue
+  halved (2e-4, 32), and learnt slower (-18.1 after 26 minutes).
 
-Its torso computes in bfloat16 (`torso_dtype`; variables stay float32):
-on a CPU with AMX or AVX512-BF16 (`lscpu | grep bf16`) the residual
-convolutions run ~2x faster (bench/pong.py); on one without, set
-`torso_dtype=float32`.
+Its torso computes in bfloat16 where the CPU has AMX-BF16 or AVX512-BF16
+(`torso_dtype="auto"`; variables stay float32): the convolutions run ~2x
+faster there (bench/pong.py). Elsewhere it computes in float32: on a 2-core
+AVX2 machine (AMD EPYC) bfloat16 made the whole run ~4x slower (58 agent
+steps/s against ~240 in float32).
 """
 
 from agents.ftw.config import FtwConfig
@@ -46,7 +50,9 @@ def get_config() -> FtwConfig:
       num_reads=2,
       pixel_control_cost=defaults.pixel_control_cost,
       reward_prediction_cost=defaults.reward_prediction_cost,
-      torso_dtype="bfloat16",
-      learning_rate=2e-4,
-      queue_size=32,
+      torso_dtype="auto",
+      batch_size=32,
+      queue_size=64,
+      learning_rate=4e-4,
+      max_learner_steps=4000,
   )

@@ -88,4 +88,9 @@ def get_config() -> FtwConfig:
       entropy_cost=1e-3,
       eval_every_seconds=300.0,
       eval_episodes=4,
+      # What CTF was measured with; atari_ftw's were retuned for Pong (#13).
+      batch_size=16,
+      queue_size=32,
+      learning_rate=2e-4,
+      max_learner_steps=8000,
   )

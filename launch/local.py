@@ -12,8 +12,10 @@ thread (so the actor keeps feeding the learner while it plays: on the
 actor's thread every evaluation left the learner without data for its
 length, 8-45 s of each 300 s on Pong). Logs go to
 `<logdir>/<node>/` (CSV + TensorBoard), checkpoints to
-`<logdir>/checkpoints/`. Ctrl-C or SIGTERM stops cleanly and keeps the
-checkpoint; `--resume` continues from it with counters intact.
+`<logdir>/checkpoints/`. A run that reaches a limit ends with a greedy
+evaluation (announced; Ctrl-C skips it). Ctrl-C or SIGTERM stops cleanly,
+keeps the checkpoint and skips that evaluation; `--resume` continues from
+the checkpoint with counters intact.
 """
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
@@ -110,9 +112,17 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
       # An actor blocked on a full queue wakes up when the server goes away.
       server.stop()
 
+  # A stop the user asked for (Ctrl-C, SIGTERM) skips the final evaluation:
+  # Pong's greedy episodes can take minutes to play.
+  requested = threading.Event()
+
+  def request_stop(*unused_args):
+    requested.set()
+    stop.set()
+
   in_main_thread = threading.current_thread() is threading.main_thread()
   if in_main_thread:  # Signal handlers can only be set from the main thread.
-    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous_handler = signal.signal(signal.SIGTERM, request_stop)
   learner_thread = threading.Thread(target=learner_loop, name="learner",
                                     daemon=True)
   progress = progress_lib.Progress(config, counter, start_counts)
@@ -160,6 +170,7 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
         break
       progress.maybe_print(loop.recent_returns, last_eval)
   except KeyboardInterrupt:
+    requested.set()
     print("\n[local] interrupted: stopping and saving a checkpoint",
           flush=True)
   finally:
@@ -184,7 +195,15 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
   if errors:
     name, error = errors[0]
     raise RuntimeError(f"the {name} failed: {error}") from error
-  evaluate()
+  if requested.is_set():
+    print("[local] stopped on request: no final evaluation", flush=True)
+  else:
+    print(f"[local] final evaluation: {config.eval_episodes} greedy "
+          "episodes (Ctrl-C skips it)", flush=True)
+    try:
+      evaluate()
+    except KeyboardInterrupt:
+      print("\n[local] final evaluation skipped", flush=True)
   progress.maybe_print(loop.recent_returns, last_eval, force=True)
   summary = dict(counter.get_counts())
   summary["eval_return"] = last_eval

@@ -27,6 +27,7 @@ from ftw.envs.action_spaces import num_actions_from_spec
 from ftw.envs.oar_wrapper import make_oar_environment
 from ftw.tf.internal_reward.ftw_internal_reward import InternalRewards
 from ftw.tf.networks.factory import make_ftw_network
+from ftw.tf.networks.vision import fast_compute_dtype
 from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
 
@@ -169,7 +170,8 @@ class FtwBuilder:
         pixel_control=c.pixel_control_cost > 0,
         reward_prediction=c.reward_prediction_cost > 0,
         normalize_inputs=c.normalize_observations,
-        torso_dtype=c.torso_dtype,
+        torso_dtype=(fast_compute_dtype() if c.torso_dtype == "auto"
+                     else c.torso_dtype),
         internal_rewards=self._internal_rewards())
     if hasattr(network.core, "reset_noise_seed"):
       network.core.reset_noise_seed(seed)

@@ -40,7 +40,7 @@ class FtwConfig(RunningConfig):
   normalize_observations: bool = False
   """Standardise pixels with running per-pixel mean/std (learner-updated)."""
   torso_dtype: str = "float32"
-  """FtwTorso's convolutions: 'float32' or 'bfloat16' (AMX/AVX512-BF16 CPUs)."""
+  """FtwTorso's convolutions: 'float32', 'bfloat16', 'auto' (bf16 if fast here)."""
   torso_hidden_size: int = defaults.TORSO_HIDDEN_SIZE
   """Output size of the FtwTorso."""
   hidden_size: int = defaults.HIDDEN_SIZE
@@ -158,7 +158,7 @@ class FtwConfig(RunningConfig):
           f"env_processes must be 0 for a team game ({self.environment!r}): "
           f"its arenas step in the actor's thread, got {self.env_processes}")
     _choice(self, "core", ("rpth", "lstm"))
-    _choice(self, "torso_dtype", defaults.TORSO_DTYPES)
+    _choice(self, "torso_dtype", (*defaults.TORSO_DTYPES, "auto"))
     _choice(self, "loss", ("vtrace", "a2c"))
     _choice(self, "optimizer", ("adam", "rmsprop"))
     _choice(self, "learning_rate_schedule", ("constant", "linear"))

@@ -39,6 +39,14 @@ def cpu_has_fast_bfloat16() -> bool:
   return 'amx_bf16' in flags or 'avx512_bf16' in flags
 
 
+def fast_compute_dtype() -> str:
+  """'bfloat16' where this CPU runs it fast (and no GPU is visible), else
+  'float32': what a config's `torso_dtype='auto'` becomes on this machine."""
+  if cpu_has_fast_bfloat16() and not tf.config.list_physical_devices('GPU'):
+    return 'bfloat16'
+  return 'float32'
+
+
 class Conv2D(snt.Conv2D):
   """`snt.Conv2D` that computes in `compute_dtype` with float32 variables.
 

@@ -62,3 +62,13 @@ def test_env_processes_step_the_same_environments_in_workers():
   # More processes than environments: one per environment.
   with builder.make_environment(seed=0, num_envs=1) as single:
     assert single.num_processes == 1
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_torso_dtype_auto_follows_the_cpu(monkeypatch, fast):
+  from ftw.tf.networks import vision  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(vision, "cpu_has_fast_bfloat16", lambda: fast)
+  config = _CONFIG.replace(torso_dtype="auto")
+  network = FtwBuilder(config).make_network(create_variables=False)
+  expected = "bfloat16" if fast else "float32"
+  assert network.embed.torso.compute_dtype.name == expected

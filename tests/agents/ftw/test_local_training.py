@@ -113,3 +113,37 @@ def test_a_failing_evaluator_ends_the_run_with_its_error(tmp_path,
   assert "the learner did not stop" not in capsys.readouterr().out
   assert any(f.endswith(".index")
              for f in os.listdir(tmp_path / "checkpoints"))
+
+
+@pytest.mark.parametrize("how", ["ctrl_c", "sigterm"])
+def test_a_stop_on_request_skips_the_final_evaluation(tmp_path, monkeypatch,
+                                                      capsys, how):
+  # A run stopped by its user ends without playing greedy episodes (on Pong
+  # they took minutes after the stop); the checkpoint is still saved.
+  import signal  # pylint: disable=g-import-not-at-top
+  from agents.ftw import evaluator as evaluator_lib  # pylint: disable=g-import-not-at-top
+  from ftw import environment_loop  # pylint: disable=g-import-not-at-top
+  evaluations, steps = [], []
+  real_step = environment_loop.EnvironmentLoop.step
+
+  def evaluate(self, should_stop=lambda: False):
+    del self, should_stop
+    evaluations.append(1)
+    return [{"episode_return": 0.0, "episode_length": 1, "episodes": 1}]
+
+  def step(self):
+    steps.append(1)
+    if len(steps) == 30:
+      if how == "ctrl_c":
+        raise KeyboardInterrupt
+      os.kill(os.getpid(), signal.SIGTERM)
+    return real_step(self)
+
+  monkeypatch.setattr(evaluator_lib.Evaluator, "evaluate", evaluate)
+  monkeypatch.setattr(environment_loop.EnvironmentLoop, "step", step)
+  summary = local.main(["--config=configs/catch.py", f"--logdir={tmp_path}",
+                        *_SMALL])  # No limit: only the request stops it.
+  out = capsys.readouterr().out
+  assert not evaluations and summary["eval_return"] is None
+  assert "no final evaluation" in out and "final evaluation:" not in out
+  assert summary["checkpoint"]

@@ -164,3 +164,12 @@ def test_bfloat16_on_a_cpu_without_bfloat16_units_warns(monkeypatch):
   with warnings.catch_warnings():
     warnings.simplefilter('error')
     FtwTorso(compute_dtype='bfloat16')
+
+
+def test_fast_compute_dtype_is_bfloat16_only_on_a_cpu_with_bfloat16_units(
+    monkeypatch):
+  from ftw.tf.networks import vision  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(vision, 'cpu_has_fast_bfloat16', lambda: False)
+  assert vision.fast_compute_dtype() == 'float32'
+  monkeypatch.setattr(vision, 'cpu_has_fast_bfloat16', lambda: True)
+  assert vision.fast_compute_dtype() == 'bfloat16'
