@@ -141,8 +141,11 @@ def test_a_stop_on_request_skips_the_final_evaluation(tmp_path, monkeypatch,
 
   monkeypatch.setattr(evaluator_lib.Evaluator, "evaluate", evaluate)
   monkeypatch.setattr(environment_loop.EnvironmentLoop, "step", step)
+  # No limit: only the request stops it. An LSTM agent: the stop path is
+  # the same, the start-up shorter.
   summary = local.main(["--config=configs/catch.py", f"--logdir={tmp_path}",
-                        *_SMALL])  # No limit: only the request stops it.
+                        *_SMALL, "core=lstm", "memory_size=None",
+                        "pixel_control_cost=0", "reward_prediction_cost=0"])
   out = capsys.readouterr().out
   assert not evaluations and summary["eval_return"] is None
   assert "no final evaluation" in out and "final evaluation:" not in out
