@@ -32,10 +32,13 @@ REMOTE_TIMEOUT_S = 30.0
 
 def worker_env() -> Dict[str, str]:
   """Environment of every worker: imports resolve to this checkout (the
-  same path on every machine of a cluster)."""
+  same path on every machine of a cluster), and TensorFlow's oneDNN setting
+  is the driver's (see `ftw/__init__.py`), whatever a worker imports
+  first."""
   repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   return {"PYTHONPATH": os.pathsep.join(
-      p for p in (repo, os.environ.get("PYTHONPATH")) if p)}
+      p for p in (repo, os.environ.get("PYTHONPATH")) if p),
+          "TF_ENABLE_ONEDNN_OPTS": os.environ["TF_ENABLE_ONEDNN_OPTS"]}
 
 
 def error_message(error: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 import os
 
+import ftw  # noqa: F401  (first, as every launcher: TensorFlow's defaults)
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

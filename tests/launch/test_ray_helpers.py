@@ -54,3 +54,11 @@ def test_no_result_in_time_raises():
   with pytest.raises(ray.exceptions.GetTimeoutError, match="within 0.5 s"):
     ray_helpers.get_unless_stopped(ref, threading.Event(), timeout=0.5)
   ray.cancel(ref, force=True)
+
+
+def test_workers_get_the_drivers_onednn_setting(monkeypatch):
+  # A worker may import TensorFlow before ftw (which sets the default), so
+  # the driver's value travels in the workers' environment.
+  for value in ("0", "1"):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", value)
+    assert ray_helpers.worker_env()["TF_ENABLE_ONEDNN_OPTS"] == value
