@@ -1,11 +1,10 @@
-"""Test-wide settings: quiet TensorFlow, CPU threads kept small."""
+"""Test-wide settings: ftw's TensorFlow defaults (quiet log, oneDNN), no GPU."""
 
 import os
 
 import ftw  # noqa: F401  (first, as every launcher: TensorFlow's defaults)
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 
