@@ -7,7 +7,7 @@ observes, a `Learner` steps (or `run`s) on replayed data and is a
 """
 
 import abc
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import dm_env
 import numpy as np
@@ -65,3 +65,21 @@ class Learner(VariableSource):
     while num_steps is None or i < num_steps:
       self.step()
       i += 1
+
+  # What close() lets go of: the replay iterator(s), and the traced update,
+  # which holds a bound method of the learner (a reference cycle).
+  _RELEASED_ON_CLOSE: Tuple[str, ...] = ("_iterator", "_step_fn")
+
+  def close(self):
+    """Releases the replay iterators, and the reader threads behind them,
+    now rather than at whichever later garbage collection breaks the cycle
+    through the traced update. Variables stay readable (get_variables,
+    checkpoints); step() raises afterwards. Idempotent."""
+    for name in self._RELEASED_ON_CLOSE:
+      setattr(self, name, None)
+    self._closed = True
+
+  def _check_open(self):
+    """Raises RuntimeError if close() was called: call first in step()."""
+    if getattr(self, "_closed", False):
+      raise RuntimeError(f"{type(self).__name__}.step() after close()")

@@ -198,6 +198,9 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
     evaluation_thread.join(timeout=60)  # It stops within one vector step.
     path = checkpointer.save(force=True)
     print(f"[local] checkpoint saved to {path}", flush=True)
+    # Its replay readers go now, not at a later collection (the final
+    # evaluation still reads its variables).
+    learner.close()
   if errors:
     name, error = errors[0]
     raise RuntimeError(f"the {name} failed: {error}") from error

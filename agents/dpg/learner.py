@@ -104,6 +104,7 @@ class DPGLearner(core.Learner):
     return metrics
 
   def step(self) -> Dict[str, float]:
+    self._check_open()
     sample = next(self._iterator)
     metrics = self._step_fn(getattr(sample, "data", sample))
     return self._step_log.record(metrics)

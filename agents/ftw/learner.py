@@ -74,6 +74,9 @@ class FtwLearner(core.Learner):
   stale samples on this stack). Runs on a GPU when TensorFlow sees one.
   """
 
+  _RELEASED_ON_CLOSE = ("_iterator", "_rp_iterator", "_make_rp_iterator",
+                        "_rp_ready", "_step_fn")
+
   def __init__(self, network, config: FtwConfig, iterator: Iterator,
                make_reward_prediction_iterator: Optional[
                    Callable[[], Iterator]] = None,
@@ -240,6 +243,7 @@ class FtwLearner(core.Learner):
     return terms
 
   def step(self) -> Dict[str, float]:
+    self._check_open()
     sample = next(self._iterator)
     data = getattr(sample, "data", sample)
     rp_frames = rp_rewards = tf.zeros([0])

@@ -48,6 +48,8 @@ class R2D2Learner(core.Learner):
   Batches are fetched outside the `tf.function`.
   """
 
+  _RELEASED_ON_CLOSE = ("_iterator", "_write_priorities", "_step_fn")
+
   def __init__(self, network, target_network, config, iterator: Iterator,
                priority_writer: Optional[Callable[[np.ndarray, np.ndarray],
                                                   None]] = None,
@@ -125,6 +127,7 @@ class R2D2Learner(core.Learner):
     }
 
   def step(self) -> Dict[str, float]:
+    self._check_open()
     sample = next(self._iterator)
     info = sample.info
     metrics = self._step_fn(sample.data, info.probability, info.table_size)

@@ -1,5 +1,8 @@
 """FtwLearner on a real Reverb server fed by a real Catch actor."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 import reverb
@@ -107,6 +110,18 @@ def test_entropy_cost_schedule(setup):
   assert setup.learner.scheduled_values(4)["entropy_cost"] == 0.0
 
 
+def _learner_with_reward_prediction(setup, ready):
+  """A learner of the setup's network whose reward-prediction tables are
+  ready when `ready()` says so."""
+  return FtwLearner(
+      setup.network, setup.builder.config,
+      setup.builder.make_dataset(setup.address),
+      make_reward_prediction_iterator=(
+          lambda: setup.builder.make_reward_prediction_dataset(
+              setup.address)),
+      reward_prediction_ready=ready)
+
+
 def test_reward_prediction_starts_once_both_tables_hold_data(setup):
   """The learner trains without the loss until the tables are ready, then
   with it (the builder's readiness check is a server query, tested too)."""
@@ -114,13 +129,7 @@ def test_reward_prediction_starts_once_both_tables_hold_data(setup):
   ready = setup.builder.reward_prediction_ready(setup.address)
   assert ready()  # Catch (6 rows) rewards every 5 steps.
   tables_ready = [False]
-  learner = FtwLearner(
-      setup.network, setup.builder.config,
-      setup.builder.make_dataset(setup.address),
-      make_reward_prediction_iterator=(
-          lambda: setup.builder.make_reward_prediction_dataset(
-              setup.address)),
-      reward_prediction_ready=lambda: tables_ready[0])
+  learner = _learner_with_reward_prediction(setup, lambda: tables_ready[0])
   assert "reward_prediction_loss" not in learner.step()
   tables_ready[0] = True
   assert learner.step()["reward_prediction_loss"] > 0
@@ -137,3 +146,40 @@ def test_return_statistics_are_learned_and_checkpointed(setup):
   setup.act(12)
   setup.learner.step()
   assert objects["return_normalizer"].count.numpy() > 0
+
+
+def _learner_with_both_iterators(setup):
+  learner = _learner_with_reward_prediction(setup, lambda: True)
+  assert learner.step()["reward_prediction_loss"] > 0
+  return learner
+
+
+def test_close_releases_the_learner_and_its_iterators_without_a_collection(
+    setup):
+  """The traced step holds a bound method of its learner: without close()
+  only the garbage collector frees a finished learner and the Reverb
+  readers behind its iterators; after close() reference counts do."""
+  setup.act(12)
+  gc.collect()
+  gc.disable()  # Only reference counts free objects in here.
+  try:
+    kept = _learner_with_both_iterators(setup)
+    kept_ref = weakref.ref(kept)
+    del kept
+    assert kept_ref() is not None  # The cycle: freed only by a collection.
+
+    learner = _learner_with_both_iterators(setup)
+    refs = [weakref.ref(learner), weakref.ref(learner._iterator),  # pylint: disable=protected-access
+            weakref.ref(learner._rp_iterator)]  # pylint: disable=protected-access
+    values = learner.get_variables(["policy"])[0]
+    learner.close()
+    learner.close()  # Idempotent.
+    # Its variables stay readable (final evaluation, checkpoint).
+    for a, b in zip(learner.get_variables(["policy"])[0], values):
+      np.testing.assert_array_equal(a, b)
+    with pytest.raises(RuntimeError, match=r"FtwLearner.step\(\) after close"):
+      learner.step()
+    del learner
+    assert [r() for r in refs] == [None, None, None]
+  finally:
+    gc.enable()

@@ -169,5 +169,12 @@ def test_learner_step_writes_its_priorities_to_reverb(builder):
       if key in seen:  # Sampled again: it carries the learner's priority.
         assert seen[key] == pytest.approx(priority, rel=1e-5)
     assert set(written) & set(seen)
+    # Closed, it lets go of its dataset and its priority writer; its
+    # variables stay readable.
+    learner.close()
+    assert learner._iterator is None and learner._write_priorities is None  # pylint: disable=protected-access
+    assert learner.get_variables(["policy"])[0]
+    with pytest.raises(RuntimeError, match="after close"):
+      learner.step()
   finally:
     server.stop()
