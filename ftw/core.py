@@ -2,8 +2,8 @@
 
 dm-acme is not a dependency (see README), but its names are what users of
 actor-learner frameworks know, so ftw keeps them: an `Actor` acts and
-observes, a `Learner` steps (or `run`s) on replayed data and is a
-`VariableSource` that actors pull weights from.
+observes, a `Learner` steps (or `run`s) on replayed data, is a
+`VariableSource` that actors pull weights from, and `close`s when done.
 """
 
 import abc
