@@ -69,6 +69,7 @@ class Learner(VariableSource):
   # What close() lets go of: the replay iterator(s), and the traced update,
   # which holds a bound method of the learner (a reference cycle).
   _RELEASED_ON_CLOSE: Tuple[str, ...] = ("_iterator", "_step_fn")
+  _closed = False  # Set by close().
 
   def close(self):
     """Releases the replay iterators, and the reader threads behind them,
@@ -81,5 +82,5 @@ class Learner(VariableSource):
 
   def _check_open(self):
     """Raises RuntimeError if close() was called: call first in step()."""
-    if getattr(self, "_closed", False):
+    if self._closed:
       raise RuntimeError(f"{type(self).__name__}.step() after close()")
