@@ -1,19 +1,24 @@
 """Start-up of the FTW agents: seconds until the first actor and learner steps.
 
 Most of it is TensorFlow tracing the actor's policy step and the learner's
-update. Two variants per config, each in a fresh process (TensorFlow and
+update. Three variants per config, each in a fresh process (TensorFlow and
 AutoGraph cache traced and converted functions per process):
   now     as shipped: the steps are `tf.function(..., autograph=False)` and
           the core unrolls with `ftw.tf.networks.unroll.dynamic_unroll`
           (a `tf.while_loop`, no source conversion);
+  step0   as shipped but for the unroll, which runs the core's first step
+          outside its loop (as Sonnet does, and this repository did until
+          the unroll took the output structure from a scratch trace): the
+          core and its gradient in the traced update twice;
   before  the same agent with the steps' AutoGraph on and
           `snt.dynamic_unroll` (which converts the source of every function
           the core calls), patched in by this script: the code before.
 Timed, in order, in one process: the first vector step of the actor (reset,
 tracing and running its policy step, one adder write), then filling the
 queue with real items, then the learner's first step (tracing its update
-and running it once), its second step, then the mean of `--steady_steps`
-more (ms per step: the unroll's cost once traced, which should not change).
+and running it once), its second step, then `--steady_steps`
+more (their median in ms: the unroll's cost once traced, which should not
+change; a retrace among them shows in the traces column, not in it).
 
 Configs (as shipped, B and T theirs): catch (`make run`'s agent: FtwTorso,
 RPTH with a DNC memory, pixel control, reward prediction), atari (Pong
@@ -32,9 +37,28 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 import _common
 
-VARIANTS = ("before", "now")
+VARIANTS = ("before", "step0", "now")
+
+
+def _step0_outside_loop(dynamic_unroll):
+  """The unroll as it was: step 0 traced outside the loop, T - 1 steps in it."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  def unroll_fn(core, input_sequence, initial_state, **kwargs):
+    if tf.nest.flatten(input_sequence)[0].shape[0] == 1:
+      return dynamic_unroll(core, input_sequence, initial_state, **kwargs)
+    first, state = core(tf.nest.map_structure(lambda x: x[0], input_sequence),
+                        initial_state)
+    rest, final_state = dynamic_unroll(
+        core, tf.nest.map_structure(lambda x: x[1:], input_sequence), state,
+        **kwargs)
+    return tf.nest.map_structure(
+        lambda a, b: tf.concat([a[None], b], 0), first, rest), final_state
+  return unroll_fn
 
 
 def measure(config_name: str, variant: str, steady_steps: int) -> dict:
@@ -49,6 +73,8 @@ def measure(config_name: str, variant: str, steady_steps: int) -> dict:
 
   if variant == "before":
     unroll.dynamic_unroll = snt.dynamic_unroll  # ftw_network calls it so.
+  if variant == "step0":
+    unroll.dynamic_unroll = _step0_outside_loop(unroll.dynamic_unroll)
   config = importlib.import_module(f"configs.{config_name}").get_config()
   builder = FtwBuilder(config)
   server = reverb.Server(builder.make_replay_tables(), port=None)
@@ -91,8 +117,10 @@ def measure(config_name: str, variant: str, steady_steps: int) -> dict:
 
     times["learner first step s"] = timed_step()
     times["learner second step s"] = timed_step()
-    times["learner steady ms"] = 1000 * sum(
-        timed_step() for _ in range(steady_steps)) / steady_steps
+    # The median: a retrace among them (e.g. when reward prediction starts)
+    # is start-up, not the update's steady cost.
+    times["learner steady ms"] = 1000 * float(np.median(
+        [timed_step() for _ in range(steady_steps)]))
     times["learner traces"] = learner._step_fn.experimental_get_tracing_count()
     # pylint: enable=protected-access
   finally:
@@ -105,11 +133,17 @@ def measure(config_name: str, variant: str, steady_steps: int) -> dict:
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--configs", default="catch,atari,atari_ftw")
+  parser.add_argument("--variants", default=",".join(VARIANTS),
+                      help=f"a subset of {','.join(VARIANTS)}")
   parser.add_argument("--steady_steps", type=int, default=10,
                       help="learner steps timed after the first two")
   parser.add_argument("--child", nargs=2, metavar=("CONFIG", "VARIANT"),
                       help=argparse.SUPPRESS)
   args = parser.parse_args()
+  unknown = set(args.variants.split(",")) - set(VARIANTS)
+  if unknown:
+    parser.error(f"--variants: unknown {sorted(unknown)}; "
+                 f"expected a subset of {','.join(VARIANTS)}")
   if args.child:
     print("RESULT " + json.dumps(measure(*args.child, args.steady_steps)),
           flush=True)
@@ -122,7 +156,7 @@ def main():
                                         os.environ.get("PYTHONPATH", "")])}
   results = {}
   for config_name in args.configs.split(","):
-    for variant in VARIANTS:
+    for variant in args.variants.split(","):
       started = time.perf_counter()
       out = subprocess.run(
           [sys.executable, __file__, "--child", config_name, variant,
@@ -141,14 +175,15 @@ def main():
           "learner second step s", "learner steady ms", "process s")
   rows = []
   for (config_name, variant), r in results.items():
-    base = results[(config_name, "before")]
+    base = results.get((config_name, "before"),
+                       results[(config_name, args.variants.split(",")[0])])
     rows.append([f"{config_name} {variant}",
                  *[f"{r[k]:.2f}" for k in keys],
                  f"{base['learner first step s'] / r['learner first step s']:.2f}x",
                  str(r["learner traces"])])
   print("\nSeconds (lower is better); process = the child's whole run "
         "(imports, environments, fill); speed-up = the learner's first "
-        "step, before / this row")
+        "step, before (or the first variant run) / this row")
   print(_common.format_table(
       ["config variant", "actor 1st step", "learner 1st step",
        "learner 2nd step", "steady ms/step", "process", "speed-up",

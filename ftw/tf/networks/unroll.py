@@ -10,9 +10,12 @@ Why not `snt.dynamic_unroll`: Sonnet writes its loop as a Python `for` over
 every function the core calls (DNC addressing, RPTH, LSTMs, ...) while
 tracing. Measured on the FTW learner (RPTH + DNC, this repository's
 `tf.function` steps with `autograph=False`): most of its first-step time
-was that source conversion. The loop below traces the core twice (the first
-step outside the loop fixes the output structure, as Sonnet does) and
-converts nothing, so callers may use `tf.function(..., autograph=False)`.
+was that source conversion. The loop below converts nothing, so callers may
+use `tf.function(..., autograph=False)`. Sonnet runs the first step outside
+its loop to learn the output structure; traced, that puts the core and its
+gradient into the graph twice (on the FTW learner, a third of its step's
+top-level ops), so here the structure comes from a forward-only trace in a
+scratch graph and all T steps run in the loop.
 """
 
 from typing import Any, Tuple
@@ -65,11 +68,26 @@ def dynamic_unroll(core, input_sequence: Any, initial_state: Any,
     return tf.nest.pack_sequence_as(input_sequence,
                                     [a.read(t) for a in input_arrays])
 
-  first_outputs, state = core(inputs_at(0), initial_state)
-  flat_first = tf.nest.flatten(first_outputs)
+  if tf.executing_eagerly():
+    # Eagerly nothing is traced: run step 0 here, as Sonnet does.
+    first_outputs, state = core(inputs_at(0), initial_state)
+    output_spec = tf.nest.map_structure(tf.TensorSpec.from_tensor,
+                                        first_outputs)
+    start = 1
+  else:
+    # While tracing, a step 0 outside the loop would put a second copy of
+    # the core (and of its gradient) into the caller's graph; the output
+    # structure comes from a forward-only trace in a scratch graph instead,
+    # and every step runs in the loop.
+    output_spec = _output_spec(core, inputs_at(0), initial_state)
+    state = initial_state
+    start = 0
   output_arrays = [
-      tf.TensorArray(o.dtype, size=num_steps, element_shape=o.shape).write(
-          0, o) for o in flat_first]
+      tf.TensorArray(spec.dtype, size=num_steps, element_shape=spec.shape)
+      for spec in tf.nest.flatten(output_spec)]
+  if start:
+    output_arrays = [a.write(0, o) for a, o in zip(
+        output_arrays, tf.nest.flatten(first_outputs))]
 
   def body(t, state, arrays):
     outputs, state = core(inputs_at(t), state)
@@ -78,9 +96,21 @@ def dynamic_unroll(core, input_sequence: Any, initial_state: Any,
 
   _, final_state, output_arrays = tf.while_loop(
       lambda t, *_: t < num_steps, body,
-      (tf.constant(1), state, output_arrays),
+      (tf.constant(start), state, output_arrays),
       parallel_iterations=parallel_iterations,
       maximum_iterations=num_steps)
   outputs = tf.nest.pack_sequence_as(
-      first_outputs, [a.stack() for a in output_arrays])
+      output_spec, [a.stack() for a in output_arrays])
   return outputs, final_state
+
+
+def _output_spec(core, inputs: Any, state: Any) -> Any:
+  """The nest of `tf.TensorSpec`s of one step's outputs, from a trace of
+  `core` in a graph of its own (creating its variables if it has none)."""
+  step = tf.function(lambda x, s: core(x, s)[0], autograph=False)
+  specs = tf.nest.map_structure(
+      lambda x: tf.TensorSpec.from_tensor(tf.convert_to_tensor(x)),
+      (inputs, state))
+  return tf.nest.map_structure(
+      lambda o: tf.TensorSpec.from_tensor(o),
+      step.get_concrete_function(*specs).structured_outputs)

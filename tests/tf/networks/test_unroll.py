@@ -68,6 +68,25 @@ def test_without_autograph_and_with_unknown_time_matches_sonnet():
                snt.dynamic_unroll(core, short, core.initial_state(B)))
 
 
+def test_traced_unroll_puts_the_core_in_the_graph_once():
+  # Only the loop's body holds the core: a step 0 outside the loop would
+  # trace it (and, under a tape, its gradient) a second time.
+  core = PairCore()
+  inputs = _inputs(2)
+
+  @tf.function(autograph=False)
+  def loss(x):
+    with tf.GradientTape() as tape:
+      outputs, _ = unroll.dynamic_unroll(core, x, core.initial_state(B))
+      total = tf.reduce_sum(outputs["lstm"]) + tf.reduce_sum(outputs["sum"])
+    return tape.gradient(total, core.trainable_variables)
+
+  graph = loss.get_concrete_function(inputs).graph
+  # The LSTM's matmuls (forward and gradient) live in the loops' functions.
+  assert [op.type for op in graph.get_operations()].count("MatMul") == 0
+  assert all(g is not None for g in loss(inputs))
+
+
 def test_gradients_of_an_rpth_unroll_match_sonnet_on_every_variable():
   core = RPTH(hidden_size=8, num_dimensions=4, period=2)
   embeddings = tf.random.stateless_normal([T, B, 7], seed=[1, 2])
