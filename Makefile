@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 PY := $(VENV)/bin/python
 CONFIG ?= configs/catch.py
 ARGS ?=
+# `make test` runs the suite in this many processes (pytest-xdist), one test
+# file per process at a time; 1 runs it in pytest's own process.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test bench venv clean
 
@@ -27,7 +30,7 @@ run: $(STAMP)
 	$(PY) -m launch.local --config=$(CONFIG) $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest tests $(ARGS)
+	$(PY) -m pytest tests $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadfile) $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/[a-z]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -38,7 +38,8 @@ setuptools.setup(
         include=["ftw", "ftw.*", "agents", "agents.*", "launch", "launch.*",
                  "configs", "configs.*"]),
     install_requires=_requirements()[None],
-    extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3"],
+    extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3",
+                             "pytest-xdist>=3.5"],
                     "ctf": _requirements()["ctf"]},
     license="Apache-2.0",
 )

@@ -27,11 +27,14 @@ With `--batch_sizes 16,32,48`, each agent's learner is also timed at those
 batch sizes (its shipped torso dtype; ratios against the first size).
 With `--end_to_end SECONDS`, each agent also trains in `launch.local` for
 that long in each torso dtype and its frames/s (agent steps x 4) are
-printed.
+printed; with `--env_threads 0,2` as well, it trains that long with each
+`env_threads` instead (its shipped torso dtype). The actor table's
+`ale-vector` columns step the same games in ale-py's vector environment
+(`env_threads` 1 and 2; its CPU counts all its threads).
 
 Usage: .venv/bin/python bench/pong.py [--steps 150] [--end_to_end 0]
        [--batch_sizes 16,32,48] [--agents default,light-v1,full]
-       [--parts actor,learner]
+       [--parts actor,learner] [--env_threads 0,2]
 """
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
@@ -43,7 +46,6 @@ import time
 
 import numpy as np
 import reverb
-import tensorflow as tf
 
 import _common
 from agents.ftw.builder import FtwBuilder
@@ -96,7 +98,22 @@ def inference_ms(config, observation, steps):
 def env_in_processes_ms(builder, n, steps, processes=ENV_PROCESSES):
   """(wall ms, caller's CPU ms) per vector step of a ProcessVectorEnv."""
   rng = np.random.default_rng(0)
-  with builder.make_environment(seed=0, processes=processes) as env:
+  with builder.make_environment(seed=0, processes=processes,
+                                threads=0) as env:
+    env.reset()
+    cpu = time.process_time()
+    wall = _time(lambda: env.step(rng.integers(0, 6, n)), steps)
+    cpu = (time.process_time() - cpu) / steps
+  return 1e3 * wall, 1e3 * cpu
+
+
+def env_in_ale_vector_ms(config, threads, steps):
+  """(wall ms, CPU ms) per vector step of ale-py's vector environment
+  (`env_threads`); the CPU of its C++ threads counts (one process)."""
+  rng = np.random.default_rng(0)
+  n = config.num_envs
+  builder = FtwBuilder(config.replace(env_threads=threads))
+  with builder.make_environment(seed=0) as env:
     env.reset()
     cpu = time.process_time()
     wall = _time(lambda: env.step(rng.integers(0, 6, n)), steps)
@@ -105,15 +122,17 @@ def env_in_processes_ms(builder, n, steps, processes=ENV_PROCESSES):
 
 
 def actor_parts(config, steps):
-  """(env ms, env in processes (wall ms, caller CPU ms), {dtype: inference
-  ms}, {adder: insert ms}) per vector step."""
+  """(env ms, env in processes (wall ms, caller CPU ms), {env_threads:
+  ale-py vector env (wall ms, CPU ms)}, {dtype: inference ms}, {adder:
+  insert ms}) per vector step."""
   builder = FtwBuilder(config)
-  env = builder.make_environment(seed=0, processes=0)
+  env = builder.make_environment(seed=0, processes=0, threads=0)
   n = config.num_envs
   rng = np.random.default_rng(0)
   timestep = env.reset()
   env_ms = 1e3 * _time(lambda: env.step(rng.integers(0, 6, n)), steps)
   env_processes = env_in_processes_ms(builder, n, steps)
+  ale_vector = {k: env_in_ale_vector_ms(config, k, steps) for k in (1, 2)}
   observation = env.step(rng.integers(0, 6, n)).observation
   inference = {dtype: inference_ms(config.replace(torso_dtype=dtype),
                                    observation, steps) for dtype in DTYPES}
@@ -155,7 +174,7 @@ def actor_parts(config, steps):
     adder.close(timeout_ms=100)
     server.stop()
   env.close()
-  return env_ms, env_processes, inference, insert
+  return env_ms, env_processes, ale_vector, inference, insert
 
 
 def _learner_seconds(config, repeats):
@@ -239,6 +258,10 @@ def main():
                            "these batch sizes (its shipped torso dtype)")
   parser.add_argument("--agents", default="default,light-v1,full",
                       help="which agents to measure")
+  parser.add_argument("--env_threads", default="",
+                      help="e.g. 0,2: also train each agent in launch.local "
+                           "for --end_to_end seconds with each env_threads "
+                           "(its shipped torso dtype)")
   parser.add_argument("--parts", default="actor,learner",
                       help="which of the actor-part and learner tables to "
                            "measure (empty: only --batch_sizes/--end_to_end)")
@@ -253,6 +276,11 @@ def main():
     parser.error(f"--agents: unknown {sorted(unknown)}; "
                  f"known {sorted(agents())}")
   batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b]
+  env_threads = [int(k) for k in args.env_threads.split(",") if k]
+  if any(k < 0 for k in env_threads) or (env_threads and
+                                         args.end_to_end <= 0):
+    parser.error(f"--env_threads must be ints >= 0 with --end_to_end > 0, "
+                 f"got {env_threads} and {args.end_to_end}")
   if any(b < 1 for b in batch_sizes):
     parser.error(f"--batch_sizes must be positive ints, got {batch_sizes}")
   print(_common.load_line("start"), flush=True)
@@ -261,10 +289,11 @@ def main():
     if name not in names:
       continue
     if "actor" in parts:
-      env_ms, (proc_wall, proc_cpu), inference, insert = actor_parts(
+      env_ms, (proc_wall, proc_cpu), ale, inference, insert = actor_parts(
           config, args.steps)
       rows.append([name, f"{env_ms:.2f}", f"{proc_wall:.2f}",
-                   f"{proc_cpu:.2f}", f"{inference['float32']:.2f}",
+                   f"{proc_cpu:.2f}", f"{ale[1][0]:.2f}", f"{ale[2][0]:.2f}",
+                   f"{ale[2][1]:.2f}", f"{inference['float32']:.2f}",
                    f"{inference['bfloat16']:.2f}",
                    f"{insert['batched']:.2f}", f"{insert['vector']:.2f}",
                    f"{insert['batched'] / insert['vector']:.1f}x"])
@@ -289,7 +318,8 @@ def main():
           f"{agents()['default'].num_envs} environments")
     print(_common.format_table(
         ["agent", "env", f"env {ENV_PROCESSES} proc wall",
-         f"env {ENV_PROCESSES} proc caller CPU", "inference fp32",
+         f"env {ENV_PROCESSES} proc caller CPU", "ale-vector 1 thread",
+         "ale-vector 2 threads", "ale-vector 2 threads CPU", "inference fp32",
          "inference bf16", "insert before",
          "insert now", "insert speed-up"], rows))
   if learner_rows:
@@ -303,7 +333,23 @@ def main():
     print(_common.format_table(
         ["agent", "torso", "B", "ms/update", "samples/s", "ratio"],
         batch_rows))
-  if args.end_to_end > 0:
+  if env_threads:
+    rows_k = []
+    for name, c in shipped_agents().items():
+      if name not in names:
+        continue
+      fps = {k: end_to_end(f"{name}_threads{k}", c.replace(env_threads=k),
+                           args.end_to_end) for k in env_threads}
+      rows_k.append([name] + [f"{fps[k]:.0f}" for k in env_threads] +
+                    [f"{fps[k] / fps[env_threads[0]]:.2f}x"
+                     for k in env_threads[1:]])
+    print(f"\nend to end by env_threads, launch.local, {args.end_to_end:.0f} "
+          "s each, frames/s (shipped torso dtype)")
+    print(_common.format_table(
+        ["agent"] + [f"env_threads={k}" for k in env_threads] +
+        [f"{k}/{env_threads[0]}" for k in env_threads[1:]], rows_k),
+          flush=True)
+  if args.end_to_end > 0 and not env_threads:
     e2e = []
     for name, c in agents().items():
       if name not in names:

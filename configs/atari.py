@@ -27,6 +27,11 @@ What it uses, and why (measured on a 2-core machine, see the README):
 - 32 environments per actor: one batched network call serves more steps
   (1,250 agent steps/s against 1,100 with 16 here). XLA stays off: on this
   CPU it halved the learner's speed (bench/pong.py).
+- The 32 games step in ale-py's C++ vector environment on 2 threads
+  (`env_threads=2`, `ftw.envs.atari_vector`): the environment was 73% of
+  the actor's thread and the learner waited for data half its time; 2,377
+  frames/s against 1,793 stepping them one by one in Python (1.33x,
+  100-s runs of bench/pong.py on a 2-core AVX2 machine).
 `configs/atari_ftw.py` is the full FTW agent on the same game.
 Seeds differ in when they take off (+15 at 21.8 and 22.7 minutes in the
 runs of the README, Sample Factory's beside them; 24.7 minutes on a 2-core
@@ -40,6 +45,7 @@ def get_config() -> FtwConfig:
   return FtwConfig(
       environment="Pong",
       num_envs=32,
+      env_threads=2,
       environment_kwargs={"frame_skip": 4, "noop_max": 30,
                           "clip_rewards": True, "sticky_actions": False,
                           "grayscale": True, "frame_stack": 4},

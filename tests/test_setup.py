@@ -34,3 +34,12 @@ def test_ctf_extra_holds_every_pin_after_its_marker(monkeypatch):
   pins = [l.split("#")[0].strip() for l in after]
   assert ctf == [p for p in pins if p]
   assert {"jax", "jaxlib", "chex", "dmlab2d"} <= _names(ctf)
+
+
+def test_test_extra_holds_every_test_only_pin(monkeypatch):
+  # `make test` runs the suite with pytest-xdist: `ftw[test]` must bring it.
+  test = _setup_arguments(monkeypatch)["extras_require"]["test"]
+  lines = (_ROOT / "requirements.txt").read_text().splitlines()
+  pins = [l.split("#")[0].strip() for l in lines]
+  assert sorted(test) == sorted(p for p in pins if p.startswith("pytest"))
+  assert "pytest-xdist" in _names(test)

@@ -118,11 +118,14 @@ class FtwBuilder:
                                 self._config.environment_kwargs)
 
   def make_environment(self, seed: int, num_envs: Optional[int] = None,
-                       processes: Optional[int] = None):
+                       processes: Optional[int] = None,
+                       threads: Optional[int] = None):
     """`num_envs` OAR-wrapped environments seeded seed, seed + 1, ...
 
     They step in `processes` subprocesses (default: the config's
-    `env_processes`, capped at num_envs; 0: in the caller's thread). A team
+    `env_processes`, capped at num_envs; 0: in the caller's thread), or in
+    ale-py's vector environment on `threads` threads (default: the config's
+    `env_threads`; Atari only; not with processes). A team
     game gives `num_envs` arenas as `CtfSlots` (each player a row), always
     in the caller's thread.
     """
@@ -131,9 +134,16 @@ class FtwBuilder:
     if self.team_game:
       return envs.make_team_game_slots(c.environment, n, seed,
                                        **c.environment_kwargs)
-    return envs.make_vector_environment(
-        self._make_single_env, seed, n,
-        c.env_processes if processes is None else processes)
+    processes = c.env_processes if processes is None else processes
+    threads = c.env_threads if threads is None else threads
+    if threads and processes:
+      raise ValueError(f"threads ({threads}) and processes ({processes}): "
+                       "choose one of them")
+    if threads:
+      return envs.make_atari_vector_environment(
+          c.environment, seed, n, threads, **c.environment_kwargs)
+    return envs.make_vector_environment(self._make_single_env, seed, n,
+                                        processes)
 
   def make_network(self, create_variables: bool = True,
                    seed: Optional[int] = None,

@@ -26,6 +26,10 @@ class FtwConfig(RunningConfig):
   env_processes: int = 0
   """Subprocesses stepping each actor's environments, num_envs split among
   them (`ProcessVectorEnv`); 0 steps them in the actor's thread."""
+  env_threads: int = 0
+  """Atari only: k > 0 steps the actor's games in ale-py's C++ vector
+  environment on k threads (`ftw.envs.atari_vector.AleVectorEnv`, the same
+  batches); 0 steps one Python `AtariEnv` per row (or `env_processes`)."""
   variable_update_period: int = 100
   """Actor steps (vector steps) between pulls of the learner's variables."""
 
@@ -157,6 +161,16 @@ class FtwConfig(RunningConfig):
       raise ValueError(
           f"env_processes must be 0 for a team game ({self.environment!r}): "
           f"its arenas step in the actor's thread, got {self.env_processes}")
+    if not checks.is_int(self.env_threads) or self.env_threads < 0:
+      raise ValueError(f"env_threads must be an int >= 0, got "
+                       f"{self.env_threads!r}")
+    if self.env_threads and not envs.is_atari(self.environment):
+      raise ValueError(f"env_threads is for Atari games (ale-py's vector "
+                       f"environment), got environment "
+                       f"{self.environment!r}: set env_threads=0")
+    if self.env_threads and self.env_processes:
+      raise ValueError(f"env_threads ({self.env_threads}) and env_processes "
+                       f"({self.env_processes}): choose one of them")
     _choice(self, "core", ("rpth", "lstm"))
     _choice(self, "torso_dtype", (*defaults.TORSO_DTYPES, "auto"))
     _choice(self, "loss", ("vtrace", "a2c"))

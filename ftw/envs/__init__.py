@@ -131,6 +131,32 @@ def check_environment_name(name: str) -> None:
 TEAM_GAMES = ("ctf",)
 
 
+def is_atari(name: str) -> bool:
+  """Whether `name` makes an Atari game ('atari:<Game>' or a bare name that
+  is none of the other kinds)."""
+  return (isinstance(name, str) and bool(name) and not is_team_game(name)
+          and name.lower() != "catch" and not name.startswith("gym:"))
+
+
+def make_atari_vector_environment(name: str, seed: int, num_envs: int,
+                                  num_threads: int, **kwargs):
+  """`num_envs` games of Atari `name` ('atari:<Game>' or '<Game>') seeded
+  seed, seed + 1, ... in ale-py's vector environment on `num_threads`
+  threads (`ftw.envs.atari_vector.AleVectorEnv`: the batches of
+  `make_vector_environment` over OAR-wrapped `make_atari` games).
+
+  Raises:
+    ValueError: for a name that is not an Atari game, or bad arguments.
+  """
+  if not is_atari(name):
+    raise ValueError(f"name must be an Atari game such as 'Pong' or "
+                     f"'atari:Pong', got {name!r}.")
+  from ftw.envs.atari_vector import AleVectorEnv  # pylint: disable=g-import-not-at-top
+  game = name[len("atari:"):] if name.startswith("atari:") else name
+  return AleVectorEnv(game, num_envs, seed=seed, num_threads=num_threads,
+                      **kwargs)
+
+
 def is_team_game(name: str) -> bool:
   """Whether `name` is a multi-player team game (its arenas are slots)."""
   return isinstance(name, str) and name.lower() in TEAM_GAMES

@@ -56,10 +56,7 @@ class _CsvTable:
       csv.DictWriter(f, self._columns).writerows(rows)
 
   def read(self) -> List[Dict[str, str]]:
-    if not os.path.exists(self.path):
-      return []
-    with open(self.path, newline="") as f:
-      return list(csv.DictReader(f))
+    return loggers.read_csv(self.path, missing_ok=True)
 
 
 class PopulationRecords:

@@ -11,7 +11,7 @@ import numbers
 import os
 import sys
 import time
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 
@@ -85,13 +85,21 @@ class CSVLogger(Logger):
       csv.DictWriter(f, self._fields).writerow(row)
 
   def _add_columns(self, new_fields: List[str]):
-    with open(self.path, newline="") as f:
-      rows = list(csv.DictReader(f))
+    rows = read_csv(self.path)
     self._fields = self._fields + sorted(new_fields)
     with open(self.path, "w", newline="") as f:
       writer = csv.DictWriter(f, self._fields)
       writer.writeheader()
       writer.writerows(rows)
+
+
+def read_csv(path: str, missing_ok: bool = False) -> List[Dict[str, str]]:
+  """The rows of a CSV log (e.g. a `logs.csv`), each a dict from the header's
+  column names to the row's strings; [] for a missing file if `missing_ok`."""
+  if missing_ok and not os.path.exists(path):
+    return []
+  with open(path, newline="") as f:
+    return list(csv.DictReader(f))
 
 
 class TensorBoardLogger(Logger):

@@ -5,7 +5,6 @@ server) on a tiny Catch config; the runs are kept short, so the file takes a
 few minutes on a loaded 2-core machine.
 """
 
-import csv
 import os
 import re
 import signal
@@ -21,6 +20,7 @@ from ray import cluster_utils
 
 import ftw  # noqa: F401
 from agents.ftw.config import FtwConfig
+from ftw.utils.loggers import read_csv
 from launch import distributed
 from launch import program
 
@@ -34,10 +34,7 @@ _TINY = dict(environment="catch", environment_kwargs={"rows": 5}, num_envs=2,
 
 
 def _rows(path):
-  if not os.path.exists(path):
-    return []
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
+  return read_csv(path, missing_ok=True)  # The node may not have logged yet.
 
 
 def _wait_for(predicate, timeout, what):

@@ -4,13 +4,13 @@ step, writes its logs and checkpoints, and resumes with the population
 intact (weights, settings, Elo, lineage, counts), restarting an agent node
 whose process died."""
 
-import csv
 import os
 
 import numpy as np
 import pytest
 import ray
 
+from ftw.utils.loggers import read_csv
 from configs import ctf_population
 from launch import population as population_launch
 
@@ -35,11 +35,6 @@ def _configs():
       population_size=2, pbt_interval=2, pbt_ready=2, pbt_min_matches=1,
       pbt_threshold=0.999, log_every_seconds=0.0)
   return config, population
-
-
-def _rows(path):
-  with open(path) as f:
-    return list(csv.DictReader(f))
 
 
 def test_population_exploits_logs_and_resumes(tmp_path):
@@ -68,20 +63,20 @@ def test_population_exploits_logs_and_resumes(tmp_path):
     assert os.path.isdir(os.path.join(logdir, f"agent_{i}", "checkpoints"))
 
   folder = os.path.join(logdir, "population")
-  lineage = _rows(os.path.join(folder, "lineage.csv"))
+  lineage = read_csv(os.path.join(folder, "lineage.csv"))
   copies = [r for r in lineage if r["copied_from"] != ""]
   assert len(copies) >= 1
   copy = copies[0]
   assert {copy["agent"], copy["copied_from"]} == {"0", "1"}
   assert "learning_rate" in copy and "rpth_period" in copy
-  elo_rows = _rows(os.path.join(folder, "elo.csv"))
+  elo_rows = read_csv(os.path.join(folder, "elo.csv"))
   assert {r["agent"] for r in elo_rows} == {"0", "1"}
   ratings = [float(r["elo"]) for r in elo_rows[-2:]]
   # Team Elo is zero-sum for equal teams: the ratings stay centred.
   assert np.mean(ratings) == pytest.approx(population.initial_elo, abs=1e-6)
   assert os.path.getsize(os.path.join(folder, "elo.png")) > 0
   # Every agent's checkpoint played the random team and an untrained one.
-  evals = _rows(os.path.join(folder, "final_eval.csv"))
+  evals = read_csv(os.path.join(folder, "final_eval.csv"))
   assert [(r["agent"], r["opponent"]) for r in evals] == [
       ("0", "random"), ("0", "checkpoint"), ("1", "random"),
       ("1", "checkpoint")]
@@ -120,7 +115,7 @@ def test_population_exploits_logs_and_resumes(tmp_path):
   assert sum(second["population"]["exploits"]) >= sum(pop["exploits"])
   assert second["actor_steps"] >= first["actor_steps"]
   # The lineage was appended to, not rewritten.
-  assert _rows(os.path.join(folder, "lineage.csv"))[:len(lineage)] == lineage
+  assert read_csv(os.path.join(folder, "lineage.csv"))[:len(lineage)] == lineage
 
 
 def test_overrides_go_to_the_config_that_has_the_field():

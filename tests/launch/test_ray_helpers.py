@@ -19,7 +19,9 @@ def _answer_after(seconds: float, value):
 
 @pytest.fixture(scope="module", autouse=True)
 def _ray():
-  ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+  # A cluster of its own: another test process's may be running beside it.
+  ray.init(address="local", num_cpus=1, include_dashboard=False,
+           log_to_driver=False)
   yield
   ray.shutdown()
 

@@ -1,7 +1,6 @@
 """Real short Ray runs of the replay-based agents: R2D2 (Catch, two actors
 with Ape-X epsilons) and DPG (Pendulum-v1) through launch.distributed."""
 
-import csv
 import os
 
 import pytest
@@ -11,6 +10,7 @@ import ftw  # noqa: F401
 from agents.dpg.config import DPGConfig
 from agents.r2d2.builder import R2D2Builder
 from agents.r2d2.config import R2D2Config
+from ftw.utils.loggers import read_csv
 from launch import distributed
 
 _R2D2 = dict(environment="catch",
@@ -26,17 +26,12 @@ _DPG = dict(num_envs=2, policy_layers=(16,), critic_layers=(16,),
             eval_every_seconds=600.0, max_learner_steps=6)
 
 
-def _rows(path):
-  if not os.path.exists(path):
-    return []
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
-
-
 @pytest.fixture(scope="module")
 def local_ray():
-  # One Ray instance for both jobs (each job reuses it: _init_ray sees it).
-  ray.init(num_cpus=4, runtime_env={"env_vars": distributed._worker_env()},  # pylint: disable=protected-access
+  # One Ray instance for both jobs (each job reuses it: _init_ray sees it),
+  # of its own: another test process's cluster may be running beside it.
+  ray.init(address="local", num_cpus=4,
+           runtime_env={"env_vars": distributed._worker_env()},  # pylint: disable=protected-access
            log_to_driver=False)
   yield
   ray.shutdown()
@@ -59,11 +54,11 @@ def test_replay_agent_runs_on_ray(local_ray, tmp_path, config, num_actors):
   for i in range(num_actors):
     assert summary[f"actor_{i}_steps"] > 0
     if config.AGENT == "r2d2":  # Catch episodes end within a few steps.
-      assert _rows(tmp_path / f"actor_{i}" / "logs.csv")
+      assert read_csv(tmp_path / f"actor_{i}" / "logs.csv")
   assert summary["restarts"] == {n: 0 for n in summary["nodes"]}
   assert os.path.exists(summary["checkpoint"] + ".index")
-  learner_rows = _rows(tmp_path / "learner" / "logs.csv")
+  learner_rows = read_csv(tmp_path / "learner" / "logs.csv")
   assert len(learner_rows) >= 6
-  evaluations = _rows(tmp_path / "evaluator" / "logs.csv")
+  evaluations = read_csv(tmp_path / "evaluator" / "logs.csv")
   assert len(evaluations) == 1
   assert float(evaluations[0]["episode_return"]) == summary["eval_return"]

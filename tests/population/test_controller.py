@@ -1,6 +1,5 @@
 """PopulationController: a scripted run, its logs, and resuming from state."""
 
-import csv
 import json
 import threading
 
@@ -9,6 +8,7 @@ import pytest
 
 from ftw.population.config import PopulationConfig
 from ftw.population.controller import PopulationController
+from ftw.utils.loggers import read_csv
 
 HPARAMS0 = {"learning_rate": 1e-3, "entropy_cost": 0.01, "kl_cost": 1e-3,
             "kl_prior_cost": 1e-4, "rpth_period": 10, "batch_size": 16}
@@ -23,11 +23,6 @@ class _Clock:
 
   def __call__(self):
     return self.seconds
-
-
-def _rows(path):
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
 
 
 def _controller(logdir=None, size=2, **overrides):
@@ -75,7 +70,7 @@ def test_scripted_reports_and_pbt_checks(tmp_path):
   assert summary["exploits"] == [1, 0] and summary["checks"] == [1, 1]
   assert summary["learner_steps"] == [10, 10]
 
-  lineage = _rows(tmp_path / "population" / "lineage.csv")
+  lineage = read_csv(tmp_path / "population" / "lineage.csv")
   assert [(r["agent"], r["copied_from"], r["learner_steps"])
           for r in lineage] == [("0", "", "0"), ("1", "", "0"),
                                 ("0", "1", "10")]
@@ -90,7 +85,7 @@ def test_log_is_rate_limited_and_writes_extras(tmp_path):
   assert not controller.log(0.1)  # 6 s < log_every_seconds = 30.
   assert controller.log(0.6)  # 36 s.
   assert controller.log(0.61, force=True)
-  rows = _rows(tmp_path / "population" / "elo.csv")
+  rows = read_csv(tmp_path / "population" / "elo.csv")
   assert [r["minutes"] for r in rows] == ["0.0", "0.0", "0.6", "0.6", "0.61",
                                           "0.61"]
   # Agent 0's slots saw (1, 0) and (0, 1): means 0.5, 0.5; agent 1's 1, 1.
@@ -127,7 +122,7 @@ def test_state_round_trip_gives_identical_subsequent_decisions(tmp_path):
   for agent in range(4):
     assert restored.agent_settings(agent) == first.agent_settings(agent)
   # Resuming into the same logdir adds no second set of starting rows.
-  lineage = _rows(tmp_path / "a" / "population" / "lineage.csv")
+  lineage = read_csv(tmp_path / "a" / "population" / "lineage.csv")
   assert sum(r["copied_from"] == "" for r in lineage) == 4
 
 

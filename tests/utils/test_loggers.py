@@ -1,24 +1,19 @@
 """CSV, terminal and TensorBoard loggers write what they are given."""
 
-import csv
 import io
 import os
 
 import numpy as np
+import pytest
 
 from ftw.utils import loggers
-
-
-def _rows(path):
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
 
 
 def test_csv_logger_writes_rows_and_adds_new_columns(tmp_path):
   logger = loggers.CSVLogger(str(tmp_path))
   logger.write({"steps": 1, "loss": np.float32(0.5)})
   logger.write({"steps": 2, "loss": 0.25, "return": np.array(3.0)})
-  rows = _rows(logger.path)
+  rows = loggers.read_csv(logger.path)
   assert [r["steps"] for r in rows] == ["1", "2"]
   assert rows[0]["return"] == "" and float(rows[1]["return"]) == 3.0
   assert float(rows[0]["loss"]) == 0.5
@@ -27,7 +22,17 @@ def test_csv_logger_writes_rows_and_adds_new_columns(tmp_path):
 def test_csv_logger_appends_after_restart(tmp_path):
   loggers.CSVLogger(str(tmp_path)).write({"steps": 1})
   loggers.CSVLogger(str(tmp_path)).write({"steps": 2})
-  assert [r["steps"] for r in _rows(tmp_path / "logs.csv")] == ["1", "2"]
+  rows = loggers.read_csv(tmp_path / "logs.csv")
+  assert [r["steps"] for r in rows] == ["1", "2"]
+
+
+def test_read_csv_of_a_missing_file_raises_unless_missing_ok(tmp_path):
+  missing = tmp_path / "none" / "logs.csv"
+  with pytest.raises(FileNotFoundError):
+    loggers.read_csv(missing)
+  assert loggers.read_csv(missing, missing_ok=True) == []
+  (tmp_path / "header_only.csv").write_text("a,b\n")
+  assert loggers.read_csv(tmp_path / "header_only.csv") == []
 
 
 def test_terminal_logger_rate_limits():
@@ -44,7 +49,7 @@ def test_make_logger_writes_csv_and_tensorboard(tmp_path):
   logger.write({"learner_steps": 7, "loss": 1.5})
   logger.close()
   folder = tmp_path / "learner"
-  assert _rows(folder / "logs.csv")[0]["loss"] == "1.5"
+  assert loggers.read_csv(folder / "logs.csv")[0]["loss"] == "1.5"
   assert any(name.startswith("events.out.tfevents")
              for name in os.listdir(folder))
 

@@ -1,8 +1,8 @@
 """A real short DPG run on gymnasium's Pendulum-v1 with launch.local."""
 
-import csv
 import os
 
+from ftw.utils.loggers import read_csv
 from launch import local
 
 _SMALL = ["num_envs=2", "policy_layers=(16,)", "critic_layers=(16,)",
@@ -11,22 +11,17 @@ _SMALL = ["num_envs=2", "policy_layers=(16,)", "critic_layers=(16,)",
           "eval_every_seconds=3600"]
 
 
-def _rows(path):
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
-
-
 def test_dpg_pendulum_run_logs_checkpoints_and_resumes(tmp_path):
   logdir = str(tmp_path / "dpg")
   first = local.main(["--config=configs/pendulum_dpg.py", f"--logdir={logdir}",
                       "--max_learner_steps=15", *_SMALL])
   assert first["learner_steps"] == 15
-  rows = _rows(os.path.join(logdir, "learner", "logs.csv"))
+  rows = read_csv(os.path.join(logdir, "learner", "logs.csv"))
   assert [int(r["learner_steps"]) for r in rows] == list(range(1, 16))
   for key in ("critic_loss", "policy_loss", "mean_q", "mean_abs_dq_da"):
     assert key in rows[0]
   # Pendulum rewards are in [-16.3, 0]: a 200-step episode in [-3300, 0].
-  evaluation = _rows(os.path.join(logdir, "evaluator", "logs.csv"))
+  evaluation = read_csv(os.path.join(logdir, "evaluator", "logs.csv"))
   assert evaluation and float(evaluation[-1]["episode_length"]) == 200
   assert -3300 <= float(evaluation[-1]["episode_return"]) <= 0
   second = local.main(["--config=configs/pendulum_dpg.py", f"--logdir={logdir}",

@@ -13,19 +13,14 @@ resumes from it (one run of the full-size agent serves both: each launch
 of it costs ~15 s of start-up and tracing on a 2-core machine).
 """
 
-import csv
 import os
 
 import pytest
 
+from ftw.utils.loggers import read_csv
 from launch import local
 
 _STEPS = 150
-
-
-def _rows(path):
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
 
 
 def test_default_agent_learns_catch_logs_checkpoints_and_resumes(tmp_path):
@@ -40,18 +35,18 @@ def test_default_agent_learns_catch_logs_checkpoints_and_resumes(tmp_path):
   assert first["actor_steps"] >= _STEPS * 16 * 9
   assert first["checkpoint"] and os.path.exists(first["checkpoint"] + ".index")
 
-  learner_rows = _rows(os.path.join(logdir, "learner", "logs.csv"))
+  learner_rows = read_csv(os.path.join(logdir, "learner", "logs.csv"))
   assert [int(r["learner_steps"]) for r in learner_rows] == list(
       range(1, _STEPS + 1))
   for key in ("total_loss", "policy_loss", "pixel_control_loss",
               "reward_prediction_loss", "kl_loss", "kl_prior_loss"):
     assert key in learner_rows[0]
-  evaluator_rows = _rows(os.path.join(logdir, "evaluator", "logs.csv"))
+  evaluator_rows = read_csv(os.path.join(logdir, "evaluator", "logs.csv"))
   assert [int(r["episodes"]) for r in evaluator_rows] == [32]
   assert float(evaluator_rows[0]["episode_return"]) == pytest.approx(
       first["eval_return"])
   assert int(evaluator_rows[0]["learner_steps"]) == _STEPS
-  actor_rows = _rows(os.path.join(logdir, "actor", "logs.csv"))
+  actor_rows = read_csv(os.path.join(logdir, "actor", "logs.csv"))
   assert actor_rows and all(
       float(r["episode_length"]) == 9.0 for r in actor_rows)
   assert any(f.startswith("events.out.tfevents")
@@ -61,7 +56,7 @@ def test_default_agent_learns_catch_logs_checkpoints_and_resumes(tmp_path):
                        "--resume"])
   assert second["learner_steps"] == _STEPS + 2  # Continued, not from 0.
   assert second["actor_steps"] > first["actor_steps"]
-  learner_rows = _rows(os.path.join(logdir, "learner", "logs.csv"))
+  learner_rows = read_csv(os.path.join(logdir, "learner", "logs.csv"))
   assert [int(r["learner_steps"]) for r in learner_rows] == list(
       range(1, _STEPS + 3))
   # The resumed agent plays as well as the one that was saved.

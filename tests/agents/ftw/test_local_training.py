@@ -2,12 +2,12 @@
 logs, checkpoint and resume are checked in test_learning.py, on the run that
 shows it learns)."""
 
-import csv
 import multiprocessing
 import os
 
 import pytest
 
+from ftw.utils.loggers import read_csv
 from launch import local
 
 # A small but complete FTW agent: torso, RPTH with shared DNC memory, pixel
@@ -21,28 +21,25 @@ _SMALL = [
 ]
 
 
-def _rows(path):
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
-
-
 def test_a2c_with_lstm_core_runs(tmp_path):
   summary = local.main([
       "--config=configs/catch.py", f"--logdir={tmp_path}",
       "--max_learner_steps=3", "loss=a2c", "core=lstm", "memory_size=None",
       "pixel_control_cost=0", "reward_prediction_cost=0", *_SMALL])
   assert summary["learner_steps"] == 3
-  rows = _rows(os.path.join(tmp_path, "learner", "logs.csv"))
+  rows = read_csv(os.path.join(tmp_path, "learner", "logs.csv"))
   assert "pixel_control_loss" not in rows[0] and "kl_loss" not in rows[0]
 
 
-def test_atari_pong_short_run(tmp_path):
+@pytest.mark.parametrize("stepping", [["env_processes=2", "env_threads=0"],
+                                      ["env_threads=2"]])
+def test_atari_pong_short_run(tmp_path, stepping):
   # With its environments in two worker processes (env_processes), which
-  # end with the run.
+  # end with the run, or in ale-py's vector environment (env_threads).
   summary = local.main([
       "--config=configs/atari.py", f"--logdir={tmp_path}",
       "--max_learner_steps=2", "sequence_length=5", "core=lstm",
-      "memory_size=None", "env_processes=2",
+      "memory_size=None", *stepping,
       "environment_kwargs={'max_episode_steps': 40}", *_SMALL[:-4],
       "eval_episodes=1"])
   assert summary["learner_steps"] == 2

@@ -1,9 +1,9 @@
 """A real short R2D2 run on Catch with launch.local: logs, checkpoints,
 resume."""
 
-import csv
 import os
 
+from ftw.utils.loggers import read_csv
 from launch import local
 
 _SMALL = [
@@ -16,31 +16,26 @@ _SMALL = [
 ]
 
 
-def _rows(path):
-  with open(path, newline="") as f:
-    return list(csv.DictReader(f))
-
-
 def test_r2d2_catch_run_logs_checkpoints_and_resumes(tmp_path):
   logdir = str(tmp_path / "r2d2")
   first = local.main(["--config=configs/catch_r2d2.py", f"--logdir={logdir}",
                       "--max_learner_steps=10", *_SMALL])
   assert first["learner_steps"] == 10
   assert first["checkpoint"] and os.path.exists(first["checkpoint"] + ".index")
-  rows = _rows(os.path.join(logdir, "learner", "logs.csv"))
+  rows = read_csv(os.path.join(logdir, "learner", "logs.csv"))
   assert [int(r["learner_steps"]) for r in rows] == list(range(1, 11))
   # A hard target copy every 3 steps.
   assert [float(r["target_updated"]) for r in rows][:6] == [0, 0, 1, 0, 0, 1]
   assert all(float(r["importance_weight_min"]) <= 1.0 for r in rows)
-  evaluation = _rows(os.path.join(logdir, "evaluator", "logs.csv"))
+  evaluation = read_csv(os.path.join(logdir, "evaluator", "logs.csv"))
   assert evaluation and -1.0 <= float(evaluation[-1]["episode_return"]) <= 1.0
-  actor_rows = _rows(os.path.join(logdir, "actor", "logs.csv"))
+  actor_rows = read_csv(os.path.join(logdir, "actor", "logs.csv"))
   assert all(float(r["episode_length"]) == 4.0 for r in actor_rows)
 
   second = local.main(["--config=configs/catch_r2d2.py", f"--logdir={logdir}",
                        "--max_learner_steps=13", "--resume", *_SMALL])
   assert second["learner_steps"] == 13  # Continued from 10.
-  rows = _rows(os.path.join(logdir, "learner", "logs.csv"))
+  rows = read_csv(os.path.join(logdir, "learner", "logs.csv"))
   # The target updater's count was restored: copies stay every 3 steps.
   assert [(int(r["learner_steps"]), float(r["target_updated"]))
           for r in rows[-3:]] == [(11, 0.0), (12, 1.0), (13, 0.0)]
