@@ -82,6 +82,7 @@ def get_config() -> FtwConfig:
       environment_kwargs={"num_players": 4, "action_mode": "multi_discrete",
                           "episode_length": 1000},
       num_envs=8,
+      env_threads=0,  # atari_ftw's games step in ale-py; arenas do not.
       internal_reward_weights=internal_reward_weights(),
       pixel_control_cost=1e-4,
       normalize_advantages=False,
