@@ -106,6 +106,9 @@ class AleVectorEnv:
     self._stack = np.zeros((self._num_envs, self._image_size,
                             self._image_size, self._frame_stack * channels),
                            np.uint8)
+    self._specs = atari.game_specs(self._image_size,
+                                   self._frame_stack * channels,
+                                   self._num_actions, self._clip_rewards)
     self._needs_reset = np.ones(self._num_envs, bool)
     self._started = False
 
@@ -178,25 +181,20 @@ class AleVectorEnv:
                         reward.copy()))
 
   def observation_spec(self) -> OAR:
-    s, k = self._image_size, self._frame_stack * self._channels
     return OAR(
-        observation=specs.BoundedArray((s, s, k), np.uint8, 0, 255,
-                                       name="pixels"),
+        observation=self._specs.pixels,
         action=specs.DiscreteArray(self._num_actions, dtype=np.int32,
                                    name="previous_action"),
         reward=specs.Array((), np.float32, name="previous_reward"))
 
   def action_spec(self) -> specs.DiscreteArray:
-    return specs.DiscreteArray(self._num_actions, dtype=np.int32,
-                               name="action")
+    return self._specs.action
 
   def reward_spec(self) -> specs.Array:
-    if self._clip_rewards:
-      return specs.BoundedArray((), np.float32, -1.0, 1.0, name="reward")
-    return specs.Array((), np.float32, name="reward")
+    return self._specs.reward
 
   def discount_spec(self) -> specs.BoundedArray:
-    return specs.BoundedArray((), np.float32, 0.0, 1.0, name="discount")
+    return self._specs.discount
 
   def close(self) -> None:
     self._env.close()
