@@ -177,7 +177,7 @@ def actor_parts(config, steps):
   return env_ms, env_processes, ale_vector, inference, insert
 
 
-def _learner_seconds(config, repeats):
+def learner_seconds(config, repeats):
   """Seconds per update on one batch sampled from a real actor's items."""
   builder = FtwBuilder(config)
   server = reverb.Server(builder.make_replay_tables(), port=None)
@@ -223,7 +223,7 @@ def learner_rates(config, repeats):
                            ("bfloat16", "bfloat16", False),
                            ("xla", "float32", True)):
     c = config.replace(jit_compile=jit, torso_dtype=dtype)
-    rates[name] = c.sequence_length * c.batch_size / _learner_seconds(
+    rates[name] = c.sequence_length * c.batch_size / learner_seconds(
         c, repeats)
   return rates
 
@@ -232,7 +232,7 @@ def batch_size_rates(config, batch_sizes, repeats):
   """{B: (ms per update, samples/s)} with the config's torso dtype."""
   rates = {}
   for b in batch_sizes:
-    seconds = _learner_seconds(config.replace(batch_size=b), repeats)
+    seconds = learner_seconds(config.replace(batch_size=b), repeats)
     rates[b] = (1e3 * seconds, config.sequence_length * b / seconds)
   return rates
 

@@ -35,7 +35,9 @@ What it uses, and why (measured on a 2-core machine, see the README):
 `configs/atari_ftw.py` is the full FTW agent on the same game.
 Seeds differ in when they take off (+15 at 21.8 and 22.7 minutes in the
 runs of the README, Sample Factory's beside them; 24.7 minutes on a 2-core
-AVX2 machine, where Sample Factory was at +5 after 45).
+AVX2 machine, where Sample Factory was at +5 after 45; with
+`env_threads=2` there, 19.2 minutes for seed 2, while seeds 1 and 3 stayed
+between -2 and +7 from minute ~18).
 """
 
 from agents.ftw.config import FtwConfig
