@@ -30,7 +30,7 @@ run: $(STAMP)
 	$(PY) -m launch.local --config=$(CONFIG) $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest tests $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder) $(ARGS)
+	$(PY) -m pytest tests $(if $(filter-out 1,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist loadfile) $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/[a-z]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -34,17 +34,3 @@ def _root_name_scope():
     pytest.fail(f"this test left TensorFlow's eager name scope at {leaked!r} "
                 "(a name scope entered and not exited, e.g. by two threads "
                 "sharing a module's scope)", pytrace=False)
-
-
-def pytest_collection_modifyitems(config, items):
-  """Collects the files that hold a `heavy` test first.
-
-  `make test` hands whole files to its worker processes (pytest-xdist,
-  `--dist loadfile --no-loadscope-reorder`) in collection order. A training
-  job of two minutes collected last runs alone on one worker while the
-  other idles; started first, it overlaps the many short files.
-  """
-  del config
-  heavy_files = {item.path for item in items
-                 if item.get_closest_marker("heavy") is not None}
-  items.sort(key=lambda item: item.path not in heavy_files)

@@ -114,7 +114,6 @@ class _Driver:
     return _wait_for(find, timeout, f"a line matching {pattern!r}")
 
 
-@pytest.mark.heavy
 def test_cli_survives_actor_and_learner_deaths_and_sigterm_leaves_nothing(
     tmp_path):
   config_file = tmp_path / "tiny.py"
@@ -205,7 +204,6 @@ def _job_names(job):
   return [n for n in ray.util.list_named_actors() if n.startswith(job.run_id)]
 
 
-@pytest.mark.heavy
 def test_two_node_run_places_actors_away_from_replay_and_completes(
     two_node_cluster, tmp_path):
   _, actor_node_id = two_node_cluster
@@ -245,7 +243,6 @@ def test_two_node_run_places_actors_away_from_replay_and_completes(
   assert ray.is_initialized()
 
 
-@pytest.mark.heavy
 def test_node_dying_more_than_max_restarts_stops_the_job(two_node_cluster,
                                                          tmp_path):
   config = FtwConfig(**_TINY, eval_every_seconds=600.0)

@@ -37,7 +37,6 @@ def _configs():
   return config, population
 
 
-@pytest.mark.heavy
 def test_population_exploits_logs_and_resumes(tmp_path):
   config, population = _configs()
   logdir = str(tmp_path)

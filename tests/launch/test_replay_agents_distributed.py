@@ -45,7 +45,6 @@ def test_apex_epsilons_are_spread_over_every_row_of_every_actor():
   assert list(rows[0]) + list(rows[1]) == pytest.approx(list(expected))
 
 
-@pytest.mark.heavy
 @pytest.mark.parametrize("config, num_actors", [
     (R2D2Config(**_R2D2), 2), (DPGConfig(**_DPG), 1)])
 def test_replay_agent_runs_on_ray(local_ray, tmp_path, config, num_actors):

@@ -23,7 +23,6 @@ from launch import local
 _STEPS = 150
 
 
-@pytest.mark.heavy
 def test_default_agent_learns_catch_logs_checkpoints_and_resumes(tmp_path):
   logdir = str(tmp_path)
   args = ["--config=configs/catch.py", f"--logdir={logdir}", "--seed=1",

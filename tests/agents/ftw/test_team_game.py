@@ -102,7 +102,6 @@ def test_evaluator_rows_count_wins_from_each_side(builder):
   evaluator.env.close()
 
 
-@pytest.mark.heavy
 def test_self_play_run_logs_evaluations_and_checkpoints(tmp_path):
   logdir = str(tmp_path / "ctf")
   # Without the DNC memory: its ops are most of the learner's trace.
