@@ -31,30 +31,53 @@ def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
   Raises:
     ValueError: for a name that names no environment.
   """
-  if not isinstance(name, str) or not name:
-    raise ValueError(f"name must be a non-empty string such as 'catch' or "
-                     f"'atari:Pong', got {name!r}.")
-  if name.lower() == "catch":
+  kind = environment_kind(name, "name")
+  if kind == "catch":
     from ftw.envs.catch import Catch  # pylint: disable=g-import-not-at-top
     return Catch(seed=seed, **kwargs)
-  if name.lower() == "ctf":
+  if kind == "ctf":
     _check_meltingpot(name)
     from ftw.envs.ctf import CaptureTheFlag  # pylint: disable=g-import-not-at-top
     return CaptureTheFlag(seed=seed, **kwargs)
-  if name.startswith("gym:"):
+  if kind == "gym":
     import gymnasium as gym  # pylint: disable=g-import-not-at-top
     from ftw.envs.gym_adapter import GymnasiumToDmEnv  # pylint: disable=g-import-not-at-top
     return GymnasiumToDmEnv(gym.make(name[len("gym:"):], **kwargs), seed=seed)
-  game = name[len("atari:"):] if name.startswith("atari:") else name
   from ftw.envs.atari import make_atari  # pylint: disable=g-import-not-at-top
   try:
-    return make_atari(game=game, seed=seed, **kwargs)
+    return make_atari(game=atari_game(name), seed=seed, **kwargs)
   except ValueError as error:
     if "game must" in str(error):
       raise ValueError(f"name must be 'catch', 'ctf', 'gym:<id>', "
                        f"'atari:<Game>' or an ALE game name such as 'Pong', "
                        f"got {name!r}.") from error
     raise
+
+
+def environment_kind(name: str, argument: str = "environment") -> str:
+  """'catch', 'ctf', 'gym' ('gym:<id>') or 'atari' ('atari:<Game>' or any
+  other name): the one rule that every maker and check of environments
+  dispatches on.
+
+  Raises:
+    ValueError: naming `argument`, for a name that is not a non-empty string.
+  """
+  if not isinstance(name, str) or not name:
+    raise ValueError(f"{argument} must be a non-empty string such as 'catch' "
+                     f"or 'atari:Pong', got {name!r}.")
+  if name.lower() == "catch":
+    return "catch"
+  if is_team_game(name):
+    return "ctf"
+  if name.startswith("gym:"):
+    return "gym"
+  return "atari"
+
+
+def atari_game(name: str) -> str:
+  """The game an Atari environment name names: 'atari:Pong' or 'Pong' ->
+  'Pong'."""
+  return name[len("atari:"):] if name.startswith("atari:") else name
 
 
 def make_vector_environment(make_env: Callable[[int], dm_env.Environment],
@@ -104,24 +127,21 @@ def _check_meltingpot(name: str) -> None:
 def check_environment_name(name: str) -> None:
   """Raises a ValueError (as `make_environment` would) for a name that names
   no environment, without building one."""
-  if not isinstance(name, str) or not name:
-    raise ValueError(f"environment must be a non-empty string such as "
-                     f"'catch' or 'Pong', got {name!r}.")
-  if name.lower() == "catch":
+  kind = environment_kind(name)
+  if kind == "catch":
     return
-  if name.lower() == "ctf":
+  if kind == "ctf":
     _check_meltingpot(name)
     return
   import gymnasium as gym  # pylint: disable=g-import-not-at-top
-  if name.startswith("gym:"):
+  if kind == "gym":
     if name[len("gym:"):] not in gym.registry:
       raise ValueError(f"environment {name!r}: gymnasium has no id "
                        f"{name[len('gym:'):]!r}.")
     return
   import ale_py  # pylint: disable=g-import-not-at-top
   gym.register_envs(ale_py)
-  game = name[len("atari:"):] if name.startswith("atari:") else name
-  if f"ALE/{game}-v5" not in gym.registry:
+  if f"ALE/{atari_game(name)}-v5" not in gym.registry:
     raise ValueError(f"environment must be 'catch', 'ctf', 'gym:<id>', "
                      f"'atari:<Game>' or an ALE game name such as 'Pong', "
                      f"got {name!r}.")
@@ -134,8 +154,8 @@ TEAM_GAMES = ("ctf",)
 def is_atari(name: str) -> bool:
   """Whether `name` makes an Atari game ('atari:<Game>' or a bare name that
   is none of the other kinds)."""
-  return (isinstance(name, str) and bool(name) and not is_team_game(name)
-          and name.lower() != "catch" and not name.startswith("gym:"))
+  return (isinstance(name, str) and bool(name)
+          and environment_kind(name) == "atari")
 
 
 def make_atari_vector_environment(name: str, seed: int, num_envs: int,
@@ -152,9 +172,8 @@ def make_atari_vector_environment(name: str, seed: int, num_envs: int,
     raise ValueError(f"name must be an Atari game such as 'Pong' or "
                      f"'atari:Pong', got {name!r}.")
   from ftw.envs.atari_vector import AleVectorEnv  # pylint: disable=g-import-not-at-top
-  game = name[len("atari:"):] if name.startswith("atari:") else name
-  return AleVectorEnv(game, num_envs, seed=seed, num_threads=num_threads,
-                      **kwargs)
+  return AleVectorEnv(atari_game(name), num_envs, seed=seed,
+                      num_threads=num_threads, **kwargs)
 
 
 def is_team_game(name: str) -> bool:

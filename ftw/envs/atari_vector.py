@@ -82,7 +82,6 @@ class AleVectorEnv:
         raise ValueError(f"{name} must be a bool, got {flag!r}.")
     self._seed = None if seed is None else check("seed", seed, 0)
     self._grayscale = bool(grayscale)
-    self._clip_rewards = bool(clip_rewards)
     # pylint: disable-next=g-import-not-at-top
     from ale_py import roms, vector_env
     # gymnasium's "MsPacman" is ALE's ROM "ms_pacman".
@@ -95,7 +94,7 @@ class AleVectorEnv:
         frameskip=frame_skip, noop_max=noop_max,
         repeat_action_probability=(atari.STICKY_ACTION_PROBABILITY
                                    if sticky_actions else 0.0),
-        reward_clipping=self._clip_rewards,
+        reward_clipping=bool(clip_rewards),
         max_num_frames_per_episode=max_episode_steps * frame_skip,
         img_height=self._image_size, img_width=self._image_size,
         grayscale=self._grayscale, stack_num=1, maxpool=True,
@@ -108,7 +107,7 @@ class AleVectorEnv:
                            np.uint8)
     self._specs = atari.game_specs(self._image_size,
                                    self._frame_stack * channels,
-                                   self._num_actions, self._clip_rewards)
+                                   self._num_actions, bool(clip_rewards))
     self._needs_reset = np.ones(self._num_envs, bool)
     self._started = False
 
@@ -166,9 +165,9 @@ class AleVectorEnv:
                        f"{actions!r}.")
     observation, reward, terminated, truncated, _ = self._env.step(
         actions.astype(np.int32))
-    first = self._needs_reset.copy()
+    first = self._needs_reset
     last = (terminated | truncated) & ~first
-    self._needs_reset = last
+    self._needs_reset = last  # A new array: `first` keeps this step's rows.
     step_type = np.where(first, int(dm_env.StepType.FIRST),
                          np.where(last, int(dm_env.StepType.LAST),
                                   int(dm_env.StepType.MID))).astype(np.int32)
