@@ -12,6 +12,7 @@ entropies are sums over the groups, pixel control has one Q-function per
 group (see `ftw.tf.losses.pixel_control`).
 """
 
+import math
 import typing
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
@@ -29,6 +30,8 @@ from ftw.tf.networks import normalization
 
 # FTW and UNREAL crop 84x84 frames to their central 80x80 for pixel control.
 _CROP = (2, 82)
+# |log rho| above this (rho outside [1/1.1, 1.1]) counts as far off-policy.
+_FAR_LOG_RHO = math.log(1.1)
 
 
 class Sequence(NamedTuple):
@@ -133,6 +136,10 @@ def policy_value_loss(
         tf.cast(rhos > (config.clip_rho_threshold or float("inf")),
                 tf.float32), mask)
     stats["abs_log_rho"] = _masked_mean(tf.abs(returns.log_rhos), mask)
+    # rho > 1 at rho-bar 1 counts steps off by a rounding error too (half
+    # of them with no lag at all); lag worth a look moves rho by > 10%.
+    stats["rho_far_fraction"] = _masked_mean(
+        tf.cast(tf.abs(returns.log_rhos) > _FAR_LOG_RHO, tf.float32), mask)
   else:
     next_values = tf.concat([values[1:], bootstrap[None]], axis=0)
     targets = returns_lib.n_step_bootstrapped_returns(
@@ -174,27 +181,27 @@ def pixel_control_term(config, seq: Sequence, q_values,
   A multi-discrete `num_actions` (group sizes) trains one Q-function per
   action group, the groups' losses summed.
 
-  Zero padding after an episode's final observation would look like a huge
-  pixel change, so padded frames repeat the final one and the discount stops
-  bootstrapping at the episode's end. Frames are scaled to [0, 1].
+  After an episode's final observation the frames are padding (zeros): a
+  change into a padded frame would read as a huge pixel change, so those
+  steps' pseudo-rewards are 0 (what repeating the final frame over the
+  padding gives: padding only follows an episode's end) and the discount
+  stops bootstrapping at the episode's end. Frames are scaled to [0, 1].
+  The rewards come from the frames as stored (uint8), cropped first (see
+  `pixel_control.pixel_control_rewards`).
   """
-  frames = tf.cast(seq.observation.observation, tf.float32) / 255.0
+  frames = seq.observation.observation  # [T+1, B, H, W, C]
+  frames = frames[:, :, _CROP[0]:_CROP[1], _CROP[0]:_CROP[1], :]
   mask = seq.mask
   # A frame is real if its step is a transition or the final observation
-  # right after one (mask 0 there, but a real frame).
-  real = tf.concat([tf.ones_like(mask[:1]),
-                    tf.maximum(mask[1:], mask[:-1])], axis=0)
-  last_real = tf.cast(tf.reduce_sum(real, axis=0) - 1, tf.int32)  # [B]
-  final = tf.gather(tf.transpose(frames, [1, 0, 2, 3, 4]), last_real,
-                    batch_dims=1)  # [B, H, W, C]
-  keep = tf.reshape(real > 0, tf.concat([tf.shape(real), [1, 1, 1]], 0))
-  frames = tf.where(keep, frames, final[None])
+  # right after one (mask 0 there, but a real frame); padding follows.
+  real = tf.maximum(mask[1:], mask[:-1])  # frames 1..T
+  rewards = pixel_control.pixel_control_rewards(
+      frames, config.pixel_control_cell_size) / 255.0
+  rewards *= real[:, :, None, None]
   discount = config.pixel_control_discount * seq.discount[:-1] * mask[:-1]
-  output = pixel_control.pixel_control_loss(
-      observations=frames, actions=seq.action[:-1], action_values=q_values,
-      cell_size=config.pixel_control_cell_size, discount_factor=discount,
-      crop_height_dim=_CROP, crop_width_dim=_CROP,
-      action_sizes=_group_sizes(num_actions))
+  output = pixel_control.pixel_control_q_loss(
+      rewards, actions=seq.action[:-1], action_values=q_values,
+      discount_factor=discount, action_sizes=_group_sizes(num_actions))
   return config.pixel_control_cost * tf.reduce_mean(output.loss)
 
 

@@ -42,7 +42,7 @@ def make_environment(name: str, seed: int, **kwargs) -> dm_env.Environment:
   if kind == "gym":
     import gymnasium as gym  # pylint: disable=g-import-not-at-top
     from ftw.envs.gym_adapter import GymnasiumToDmEnv  # pylint: disable=g-import-not-at-top
-    return GymnasiumToDmEnv(gym.make(name[len("gym:"):], **kwargs), seed=seed)
+    return GymnasiumToDmEnv(gym.make(gym_id(name), **kwargs), seed=seed)
   from ftw.envs.atari import make_atari  # pylint: disable=g-import-not-at-top
   try:
     return make_atari(game=atari_game(name), seed=seed, **kwargs)
@@ -78,6 +78,14 @@ def atari_game(name: str) -> str:
   """The game an Atari environment name names: 'atari:Pong' or 'Pong' ->
   'Pong'."""
   return name[len("atari:"):] if name.startswith("atari:") else name
+
+
+def gym_id(name: str) -> str:
+  """The gymnasium id a 'gym:<id>' environment name names."""
+  if not name.startswith("gym:"):
+    raise ValueError(f"a gymnasium environment name is 'gym:<id>', got "
+                     f"{name!r}.")
+  return name[len("gym:"):]
 
 
 def make_vector_environment(make_env: Callable[[int], dm_env.Environment],
@@ -135,9 +143,9 @@ def check_environment_name(name: str) -> None:
     return
   import gymnasium as gym  # pylint: disable=g-import-not-at-top
   if kind == "gym":
-    if name[len("gym:"):] not in gym.registry:
+    if gym_id(name) not in gym.registry:
       raise ValueError(f"environment {name!r}: gymnasium has no id "
-                       f"{name[len('gym:'):]!r}.")
+                       f"{gym_id(name)!r}.")
     return
   import ale_py  # pylint: disable=g-import-not-at-top
   gym.register_envs(ale_py)

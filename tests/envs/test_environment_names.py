@@ -23,6 +23,13 @@ def test_atari_game_drops_the_prefix_only():
   assert envs.atari_game("atari:MsPacman") == "MsPacman"
 
 
+def test_gym_id_drops_the_prefix_and_refuses_other_names():
+  assert envs.gym_id("gym:CartPole-v1") == "CartPole-v1"
+  assert envs.gym_id("gym:ALE/Pong-v5") == "ALE/Pong-v5"
+  with pytest.raises(ValueError, match="'gym:<id>', got 'CartPole-v1'"):
+    envs.gym_id("CartPole-v1")
+
+
 @pytest.mark.parametrize("name", ["", None, 3, b"Pong"])
 def test_a_name_that_is_no_string_is_refused_naming_the_argument(name):
   assert not envs.is_atari(name)

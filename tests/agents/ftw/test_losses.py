@@ -79,6 +79,25 @@ def test_targets_masking_and_bootstrap_at_episode_ends(loss):
                              _masked_mean(VS), rtol=1e-5)
 
 
+def test_importance_weight_statistics_over_trained_steps():
+  """Behaviour probabilities of the taken action 0 against the uniform
+  target: rho = 0.5 / mu. Trained steps (MASK[:-1]) only."""
+  mu = np.array([[0.4, 0.47], [0.6, 0.48], [0.2, 0.44], [0.5, 0.5]])
+  behaviour = np.stack([np.log(mu / (1 - mu)), np.zeros_like(mu)], -1)
+  seq = _seq()._replace(behaviour_logits=tf.constant(behaviour, tf.float32))
+  _, stats, _ = losses.policy_value_loss(_config(), seq, _outputs())
+  rho = 0.5 / mu[:-1]
+  trained = TRAINED > 0
+  # Trained rhos 1.25, 1.064, 0.833, 1.042, 1.136 (2.5 is not trained):
+  # above rho-bar 1: 4 of 5; outside [1/1.1, 1.1]: 3 of 5.
+  np.testing.assert_allclose(stats["rho_mean"].numpy(), rho[trained].mean(),
+                             rtol=1e-5)
+  np.testing.assert_allclose(stats["abs_log_rho"].numpy(),
+                             np.abs(np.log(rho[trained])).mean(), rtol=1e-5)
+  np.testing.assert_allclose(stats["rho_clip_fraction"].numpy(), 0.8)
+  np.testing.assert_allclose(stats["rho_far_fraction"].numpy(), 0.6)
+
+
 def test_normalized_advantages_are_standardised_over_trained_steps():
   terms, stats, _ = losses.policy_value_loss(
       _config(normalize_advantages=True), _seq(), _outputs())
@@ -195,8 +214,16 @@ def test_pixel_control_repeats_the_final_frame_over_padding():
   repeated = frames.copy()
   repeated[3, 0] = frames[2, 0]
   assert term(frames) == pytest.approx(term(repeated), rel=1e-6)
-  # Without the repetition the padded step would change the loss.
   from ftw.tf.losses import pixel_control  # pylint: disable=g-import-not-at-top
+  # The loss on the repeated frames, scaled to [0, 1] as float32.
+  expected = pixel_control.pixel_control_loss(
+      observations=tf.constant(repeated, tf.float32) / 255.0,
+      actions=tf.zeros([t - 1, b], tf.int32), action_values=q_values,
+      cell_size=4, discount_factor=0.9 * discount[:-1] * mask[:-1],
+      crop_height_dim=(2, 82), crop_width_dim=(2, 82))
+  assert term(frames) == pytest.approx(
+      0.01 * float(tf.reduce_mean(expected.loss)), rel=1e-5)
+  # Without the repetition the padded step would change the loss.
   naive = pixel_control.pixel_control_loss(
       observations=tf.constant(frames, tf.float32) / 255.0,
       actions=tf.zeros([t - 1, b], tf.int32), action_values=q_values,

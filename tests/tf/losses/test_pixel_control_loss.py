@@ -27,6 +27,54 @@ def test_rewards_hand_computed_with_crop():
   np.testing.assert_allclose(rewards.numpy()[0, 0], [[4.0, 1.0], [0.0, 255.0]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_uint8_rewards_equal_those_of_the_same_frames_in_other_dtypes(dtype):
+  rng = np.random.default_rng(3)
+  frames = rng.integers(0, 256, size=(3, 2, 8, 12, 4)).astype(np.uint8)
+  frames[1, 0] = 255  # Extremes: 0 -> 255 -> 0 must not wrap around.
+  frames[2, 0] = 0
+  frames[0, 0] = 0
+  uint8 = pixel_control.pixel_control_rewards(frames, cell_size=4)
+  other = pixel_control.pixel_control_rewards(frames.astype(dtype), cell_size=4)
+  assert uint8.dtype == tf.float32 and uint8.shape == (2, 2, 2, 3)
+  assert other.dtype == (tf.float64 if dtype == np.float64 else tf.float32)
+  np.testing.assert_allclose(uint8.numpy(), other.numpy(), rtol=1e-6)
+  np.testing.assert_allclose(uint8.numpy()[:, 0], 255.0)
+  rewards, _ = np_pixel_control(frames, np.zeros((2, 2), np.int32),
+                                np.zeros((3, 2, 2, 3, 1)), 4, np.zeros((2, 2)))
+  np.testing.assert_allclose(uint8.numpy(), rewards, rtol=1e-5)
+
+
+def test_q_loss_on_given_rewards_equals_the_loss_on_frames():
+  rng = np.random.default_rng(4)
+  frames = rng.integers(0, 256, size=(4, 2, 8, 8, 3)).astype(np.uint8)
+  q = rng.normal(size=(4, 2, 4, 4, 3)).astype(np.float32)
+  actions = rng.integers(0, 3, size=(3, 2)).astype(np.int32)
+  discounts = np.full((3, 2), 0.9, np.float32)
+  discounts[1, 1] = 0.0
+  on_frames = pixel_control.pixel_control_loss(frames, actions, q, 2, discounts,
+                                               scale=0.5)
+  rewards = pixel_control.pixel_control_rewards(frames, 2)
+  on_rewards = pixel_control.pixel_control_q_loss(rewards, actions, q, discounts,
+                                                  scale=0.5)
+  for a, b in zip(on_frames, on_rewards):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+
+
+def test_q_loss_errors_name_the_argument():
+  rewards = tf.zeros([3, 2, 4, 4])
+  q = tf.zeros([4, 2, 4, 4, 3])
+  actions = tf.zeros([3, 2], tf.int32)
+  with pytest.raises(ValueError, match="rewards"):
+    pixel_control.pixel_control_q_loss(tf.zeros([3, 2, 4]), actions, q, 0.9)
+  with pytest.raises(ValueError, match="action_values.*rewards"):
+    pixel_control.pixel_control_q_loss(rewards, actions, q[:, :, :3], 0.9)
+  with pytest.raises(ValueError, match="actions"):
+    pixel_control.pixel_control_q_loss(rewards, actions[:2], q, 0.9)
+  with pytest.raises(ValueError, match="discount_factor"):
+    pixel_control.pixel_control_q_loss(rewards, actions, q, tf.zeros([2, 2]))
+
+
 def test_loss_hand_computed_with_crop():
   q = np.zeros((2, 1, 2, 2, 2), np.float32)
   q[0, 0, :, :, 1] = [[1, 2], [3, 4]]                 # Taken action 1 at step 0.
