@@ -80,6 +80,11 @@ class Learner(VariableSource):
       setattr(self, name, None)
     self._closed = True
 
+  @property
+  def closed(self) -> bool:
+    """Whether close() was called."""
+    return self._closed
+
   def _check_open(self):
     """Raises RuntimeError if close() was called: call first in step()."""
     if self._closed:

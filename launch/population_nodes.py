@@ -227,7 +227,8 @@ class AgentNode:
     return {**ray_helpers.node_info(), "agent": self._agent,
             "learner_steps": self.learner_steps, "exploits": self.exploits,
             "running": self._loop.running, "error": self._loop.error,
-            "restored_from": self.restored_from, "address": self._address}
+            "restored_from": self.restored_from, "address": self._address,
+            "closed": self._learner.closed}
 
   def stop(self, timeout: float = 10.0) -> Optional[str]:
     """Stops training, then the replay server, and checkpoints.
@@ -241,7 +242,10 @@ class AgentNode:
     self._stopping.set()
     self._loop.stop(timeout)
     self._server.stop()
-    return self._checkpointer.save(force=True)
+    path = self._checkpointer.save(force=True)
+    if not self._loop.running:  # Its replay readers let go now.
+      self._learner.close()
+    return path
 
 
 class MatchActorNode:
@@ -262,6 +266,7 @@ class MatchActorNode:
     tf.random.set_seed(seed)
     builder = registry.make_builder(config, specs)
     self._env = builder.make_environment(seed=seed, num_envs=config.num_envs)
+    self._env_closed = False
     networks = [builder.make_network(variable_period=True)
                 for _ in range(len(agents))]
     clients = [variable_utils.VariableClient(
@@ -315,12 +320,18 @@ class MatchActorNode:
     return {**ray_helpers.node_info(), "actor_id": self._id,
             "steps": self.steps, "running": self._loop.running,
             "error": self._loop.error, "rounds": self._actor.rounds,
+            "env_closed": self._env_closed,
             "recent_returns": self.recent_returns[-20:]}
 
   def request_stop(self):
     self._loop.stop_event.set()
 
   def stop(self, timeout: float = 10.0) -> int:
+    """Stops playing and sends the pending counts; a stopped loop's
+    environments are closed. Returns the steps played."""
     self._loop.stop(timeout)
     self._proxy.flush()
+    if not self._loop.running and not self._env_closed:
+      self._env.close()
+      self._env_closed = True
     return self.steps

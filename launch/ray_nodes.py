@@ -143,16 +143,22 @@ class LearnerNode:
 
   def status(self) -> Dict[str, Any]:
     return {**ray_helpers.node_info(), "steps": self._steps, "running": self._loop.running,
-            "error": self._loop.error, "restored_from": self.restored_from}
+            "error": self._loop.error, "restored_from": self.restored_from,
+            "closed": self._learner.closed}
 
   def stop(self, timeout: float = 10.0) -> Optional[str]:
     """Stops training and writes a checkpoint; returns its path.
 
     A learner blocked on an empty queue wakes when the replay server stops;
     if it is still stepping after `timeout` the checkpoint is written anyway.
+    A stopped loop's learner is closed (its replay readers let go now); its
+    variables stay readable for the final evaluation.
     """
     self._loop.stop(timeout)
-    return self._checkpointer.save(force=True)
+    path = self._checkpointer.save(force=True)
+    if not self._loop.running:
+      self._learner.close()
+    return path
 
 
 class _PerActorCounts:
@@ -191,6 +197,8 @@ class ActorNode:
     tf.random.set_seed(seed)
     builder = registry.make_builder(config, specs)
     env = builder.make_environment(seed=seed, num_envs=config.num_envs)
+    self._env = env
+    self._env_closed = False
     self._adder = builder.make_adder(reverb.Client(replay_address))
     actor = builder.make_actor(builder.make_network(), adder=self._adder,
                                variable_source=ray_helpers.RemoteVariableSource(learner),
@@ -211,7 +219,7 @@ class ActorNode:
   def status(self) -> Dict[str, Any]:
     return {**ray_helpers.node_info(), "actor_id": self._id,
             "steps": self._counts.local_steps, "running": self._loop.running,
-            "error": self._loop.error,
+            "error": self._loop.error, "env_closed": self._env_closed,
             "recent_returns": self._env_loop.recent_returns[-20:]}
 
   def request_stop(self):
@@ -223,10 +231,14 @@ class ActorNode:
 
     The driver calls it after the replay server stopped (an actor waiting on
     a full queue wakes then); unconfirmed items are dropped with the process,
-    as nothing would train on them.
+    as nothing would train on them. A stopped loop's environments are
+    closed (worker processes of `env_processes` end with them).
     """
     self._loop.stop(timeout)
     self._proxy.flush()
+    if not self._loop.running and not self._env_closed:
+      self._env.close()
+      self._env_closed = True
     return self._counts.local_steps
 
 

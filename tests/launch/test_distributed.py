@@ -228,6 +228,9 @@ def test_two_node_run_places_actors_away_from_replay_and_completes(
   assert summary["learner_steps"] == 12
   assert nodes["learner"]["steps"] == 12
   assert summary["restarts"] == {n: 0 for n in nodes}
+  # Stopped loops let go of the replay readers and the actors' games.
+  assert nodes["learner"]["closed"] is True
+  assert nodes["actor_0"]["env_closed"] is nodes["actor_1"]["env_closed"] is True
   assert os.path.exists(summary["checkpoint"] + ".index")
   for node in ("learner", "actor_0", "actor_1"):
     assert _rows(tmp_path / node / "logs.csv"), node

@@ -60,7 +60,9 @@ def test_population_exploits_logs_and_resumes(tmp_path):
     # Its training loop ended (before, one waiting on an empty queue hung
     # on the replay server stopped under it, and was left behind).
     assert first["nodes"][f"agent_{i}"]["running"] is False
+    assert first["nodes"][f"agent_{i}"]["closed"] is True
     assert os.path.isdir(os.path.join(logdir, f"agent_{i}", "checkpoints"))
+  assert first["nodes"]["actor_0"]["env_closed"] is True
 
   folder = os.path.join(logdir, "population")
   lineage = read_csv(os.path.join(folder, "lineage.csv"))

@@ -172,8 +172,10 @@ def test_close_releases_the_learner_and_its_iterators_without_a_collection(
     refs = [weakref.ref(learner), weakref.ref(learner._iterator),  # pylint: disable=protected-access
             weakref.ref(learner._rp_iterator)]  # pylint: disable=protected-access
     values = learner.get_variables(["policy"])[0]
+    assert not learner.closed
     learner.close()
     learner.close()  # Idempotent.
+    assert learner.closed
     # Its variables stay readable (final evaluation, checkpoint).
     for a, b in zip(learner.get_variables(["policy"])[0], values):
       np.testing.assert_array_equal(a, b)
