@@ -32,10 +32,16 @@ class RunningConfig:
   """Seconds between learner checkpoints (one is also written at exit)."""
   log_every_seconds: float = 10.0
   """Seconds between terminal progress lines."""
+  intra_op_threads: int = 0
+  """TensorFlow threads sharing one op in the learner's process (0: one per core)."""
+  inter_op_threads: int = 0
+  """TensorFlow ops run at once in the learner's process (0: one per core)."""
 
   def check_running(self):
     """Raises ValueError naming the first running field out of range."""
     checks.check_positive_int("eval_episodes", self.eval_episodes)
+    checks.check_int("intra_op_threads", self.intra_op_threads, 0)
+    checks.check_int("inter_op_threads", self.inter_op_threads, 0)
     for name in ("max_learner_steps", "max_actor_steps", "max_seconds"):
       value = getattr(self, name)
       if value is not None and not value > 0:

@@ -30,11 +30,14 @@ that long in each torso dtype and its frames/s (agent steps x 4) are
 printed; with `--env_threads 0,2` as well, it trains that long with each
 `env_threads` instead (its shipped torso dtype). The actor table's
 `ale-vector` columns step the same games in ale-py's vector environment
-(`env_threads` 1 and 2; its CPU counts all its threads).
+(`env_threads` 1 and 2; its CPU counts all its threads). Every part runs
+with TensorFlow's pools as configs/atari.py sizes them (one thread per op,
+four ops at once); `--tf_threads 0,0` gives TensorFlow's own (one per
+core), the figures before the configs set them.
 
 Usage: .venv/bin/python bench/pong.py [--steps 150] [--end_to_end 0]
        [--batch_sizes 16,32,48] [--agents default,light-v1,full]
-       [--parts actor,learner] [--env_threads 0,2]
+       [--parts actor,learner] [--env_threads 0,2] [--tf_threads 1,4]
 """
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
@@ -53,6 +56,7 @@ from configs import atari
 from configs import atari_ftw
 from ftw import replay
 from ftw.replay import layout
+from ftw.utils import tf_threads
 
 FRAME_SKIP = 4
 
@@ -237,11 +241,13 @@ def batch_size_rates(config, batch_sizes, repeats):
   return rates
 
 
-def end_to_end(name, config, seconds):
+def end_to_end(name, config, seconds, threads):
   from launch import local  # pylint: disable=g-import-not-at-top
   logdir = tempfile.mkdtemp(prefix=f"bench_pong_{name}_")
   config = config.replace(max_seconds=float(seconds),
-                          eval_every_seconds=1e9, log_every_seconds=1e9)
+                          eval_every_seconds=1e9, log_every_seconds=1e9,
+                          intra_op_threads=threads[0],
+                          inter_op_threads=threads[1])
   summary = local.train(config, logdir)
   return summary["actor_steps"] * FRAME_SKIP / seconds
 
@@ -262,6 +268,10 @@ def main():
                       help="e.g. 0,2: also train each agent in launch.local "
                            "for --end_to_end seconds with each env_threads "
                            "(its shipped torso dtype)")
+  parser.add_argument("--tf_threads", default="",
+                      help="INTRA,INTER: TensorFlow's pools for every part "
+                           "(default: configs/atari.py's; 0,0: TensorFlow's "
+                           "own, one per core, as before they were set)")
   parser.add_argument("--parts", default="actor,learner",
                       help="which of the actor-part and learner tables to "
                            "measure (empty: only --batch_sizes/--end_to_end)")
@@ -283,7 +293,19 @@ def main():
                  f"got {env_threads} and {args.end_to_end}")
   if any(b < 1 for b in batch_sizes):
     parser.error(f"--batch_sizes must be positive ints, got {batch_sizes}")
-  print(_common.load_line("start"), flush=True)
+  shipped = atari.get_config()
+  threads = (shipped.intra_op_threads, shipped.inter_op_threads)
+  if args.tf_threads:
+    try:
+      threads = tuple(int(k) for k in args.tf_threads.split(","))
+    except ValueError:
+      threads = ()
+    if len(threads) != 2 or min(threads) < 0:
+      parser.error(f"--tf_threads must be INTRA,INTER ints >= 0, got "
+                   f"{args.tf_threads!r}")
+  tf_threads.set_tensorflow_threads(*threads, "bench/pong.py")
+  print(_common.load_line("start") + f", TensorFlow threads (intra, inter) "
+        f"{threads}", flush=True)
   rows, learner_rows, batch_rows = [], [], []
   for name, config in agents().items():
     if name not in names:
@@ -339,7 +361,7 @@ def main():
       if name not in names:
         continue
       fps = {k: end_to_end(f"{name}_threads{k}", c.replace(env_threads=k),
-                           args.end_to_end) for k in env_threads}
+                           args.end_to_end, threads) for k in env_threads}
       rows_k.append([name] + [f"{fps[k]:.0f}" for k in env_threads] +
                     [f"{fps[k] / fps[env_threads[0]]:.2f}x"
                      for k in env_threads[1:]])
@@ -355,7 +377,8 @@ def main():
       if name not in names:
         continue
       fps = {dtype: end_to_end(f"{name}_{dtype}",
-                               c.replace(torso_dtype=dtype), args.end_to_end)
+                               c.replace(torso_dtype=dtype), args.end_to_end,
+                               threads)
              for dtype in DTYPES}
       e2e.append([name, f"{fps['float32']:.0f}", f"{fps['bfloat16']:.0f}",
                   f"{fps['bfloat16'] / fps['float32']:.2f}x"])

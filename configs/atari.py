@@ -33,6 +33,16 @@ What it uses, and why (measured on a 2-core machine, see the README):
   the actor's thread and the learner waited for data half its time; 2,377
   frames/s against 1,793 stepping them one by one in Python (1.33x,
   100-s runs of bench/pong.py on a 2-core AVX2 machine).
+- TensorFlow runs each op on one thread and up to four ops at once
+  (`intra_op_threads=1`, `inter_op_threads=4`) instead of splitting every
+  op over all cores: the actor, its games and the learner share the cores,
+  and an op split in two waits for its slower half while the other threads
+  hold a core. 150-s runs of bench/pong.py on a 2-core AVX2 machine, one
+  session: the full agent 1,097-1,328 frames/s with one intra-op thread
+  (9 runs, 1,206 and 1,227 with four inter-op threads) against 981-1,040
+  with TensorFlow's default (3 runs; 830 with one inter-op thread); the
+  default 3,183-3,364 (3 runs) against 2,991. Back to back for 240 s: the
+  full agent 1,291 against 1,170, the default 3,378 against 3,328.
 `configs/atari_ftw.py` is the full FTW agent on the same game.
 Seeds differ in when they take off (+15 at 21.8 and 22.7 minutes in the
 runs of the README, Sample Factory's beside them; 24.7 minutes on a 2-core
@@ -77,4 +87,6 @@ def get_config() -> FtwConfig:
       variable_update_period=10,
       eval_every_seconds=300.0,
       eval_episodes=4,
+      intra_op_threads=1,
+      inter_op_threads=4,
   )

@@ -37,6 +37,7 @@ from ftw import replay
 from ftw.utils import checkpointing
 from ftw.utils import counting
 from ftw.utils import loggers
+from ftw.utils import tf_threads
 from launch import common
 from launch import progress as progress_lib
 
@@ -53,6 +54,9 @@ def train(config: FtwConfig, logdir: str, resume: bool = False
   """
   import reverb  # Heavy import: only when training.
 
+  # Before the first op: TensorFlow sizes its pools once per process.
+  tf_threads.set_tensorflow_threads(config.intra_op_threads,
+                                    config.inter_op_threads, "launch.local")
   # An earlier run in this process (tests, notebooks) leaves cycles that
   # hold its datasets and graphs until a full collection; collected now,
   # they cannot slow this run (seen: a resumed Catch run's first learner

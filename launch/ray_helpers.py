@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import ray
 
 from ftw import core
+from ftw.utils import tf_threads
 
 REMOTE_TIMEOUT_S = 30.0
 """Longest wait of any call from one node to another."""
@@ -94,12 +95,7 @@ _log = logging.getLogger("ftw.ray_nodes")
 
 def limit_tensorflow_threads():
   """One intra-op and one inter-op thread: many actors share few cores."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  try:
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-  except RuntimeError as e:  # TensorFlow already ran an op in this process.
-    _log.warning("could not limit TensorFlow threads: %s", e)
+  tf_threads.set_tensorflow_threads(1, 1, what="ray node")
 
 
 def node_info() -> Dict[str, Any]:

@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import ray
 
 from ftw.utils import counting
+from ftw.utils import tf_threads
 
 from launch import ray_helpers
 
@@ -91,6 +92,8 @@ class LearnerNode:
 
   def __init__(self, config, logdir: str, replay_address: str, counter,
                resume: bool = False, specs=None):
+    tf_threads.set_tensorflow_threads(config.intra_op_threads,
+                                      config.inter_op_threads, "learner node")
     from agents import registry  # pylint: disable=g-import-not-at-top
     from ftw.utils import checkpointing  # pylint: disable=g-import-not-at-top
     from ftw.utils import loggers  # pylint: disable=g-import-not-at-top
@@ -144,7 +147,7 @@ class LearnerNode:
   def status(self) -> Dict[str, Any]:
     return {**ray_helpers.node_info(), "steps": self._steps, "running": self._loop.running,
             "error": self._loop.error, "restored_from": self.restored_from,
-            "closed": self._learner.closed}
+            "closed": self._learner.closed, "tf_threads": tf_threads.pools()}
 
   def stop(self, timeout: float = 10.0) -> Optional[str]:
     """Stops training and writes a checkpoint; returns its path.
@@ -220,7 +223,8 @@ class ActorNode:
     return {**ray_helpers.node_info(), "actor_id": self._id,
             "steps": self._counts.local_steps, "running": self._loop.running,
             "error": self._loop.error, "env_closed": self._env_closed,
-            "recent_returns": self._env_loop.recent_returns[-20:]}
+            "recent_returns": self._env_loop.recent_returns[-20:],
+            "tf_threads": tf_threads.pools()}
 
   def request_stop(self):
     """Asks the loop to stop after its current step; returns at once."""

@@ -210,7 +210,8 @@ def test_two_node_run_places_actors_away_from_replay_and_completes(
   # More evaluation episodes than actor rows: the evaluator's actor must
   # have as many rows as its own environments (it once had num_envs).
   config = FtwConfig(**{**_TINY, "eval_episodes": 3}, max_learner_steps=12,
-                     eval_every_seconds=600.0)
+                     eval_every_seconds=600.0, intra_op_threads=1,
+                     inter_op_threads=2)
   jobs = []
   summary = distributed.train(
       config, str(tmp_path), num_actors=2, address="auto",
@@ -231,6 +232,9 @@ def test_two_node_run_places_actors_away_from_replay_and_completes(
   # Stopped loops let go of the replay readers and the actors' games.
   assert nodes["learner"]["closed"] is True
   assert nodes["actor_0"]["env_closed"] is nodes["actor_1"]["env_closed"] is True
+  # The learner's TensorFlow pools are the config's; actors keep to one each.
+  assert tuple(nodes["learner"]["tf_threads"]) == (1, 2)
+  assert tuple(nodes["actor_0"]["tf_threads"]) == (1, 1)
   assert os.path.exists(summary["checkpoint"] + ".index")
   for node in ("learner", "actor_0", "actor_1"):
     assert _rows(tmp_path / node / "logs.csv"), node

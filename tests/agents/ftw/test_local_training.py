@@ -2,10 +2,12 @@
 logs, checkpoint and resume are checked in test_learning.py, on the run that
 shows it learns)."""
 
+import logging
 import multiprocessing
 import os
 
 import pytest
+import tensorflow as tf
 
 from ftw.utils.loggers import read_csv
 from launch import local
@@ -33,9 +35,10 @@ def test_a2c_with_lstm_core_runs(tmp_path):
 
 @pytest.mark.parametrize("stepping", [["env_processes=2", "env_threads=0"],
                                       ["env_threads=2"]])
-def test_atari_pong_short_run(tmp_path, stepping):
+def test_atari_pong_short_run(tmp_path, stepping, caplog):
   # With its environments in two worker processes (env_processes), which
   # end with the run, or in ale-py's vector environment (env_threads).
+  caplog.set_level(logging.WARNING, logger="ftw.tf_threads")
   summary = local.main([
       "--config=configs/atari.py", f"--logdir={tmp_path}",
       "--max_learner_steps=2", "sequence_length=5", "core=lstm",
@@ -46,6 +49,12 @@ def test_atari_pong_short_run(tmp_path, stepping):
   assert not multiprocessing.active_children()
   assert os.path.exists(os.path.join(tmp_path, "learner", "logs.csv"))
   assert summary["checkpoint"]
+  # The config's TensorFlow pools (1, 4) were asked for: they are this
+  # process's if the run came before its first op, else a warning says so.
+  pools = (tf.config.threading.get_intra_op_parallelism_threads(),
+           tf.config.threading.get_inter_op_parallelism_threads())
+  assert pools == (1, 4) or ("launch.local: could not set intra_op_threads=1"
+                             ", inter_op_threads=4" in caplog.text), pools
 
 
 def test_bad_config_fails_at_start_naming_the_field(capsys):
