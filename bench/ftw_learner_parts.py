@@ -2,8 +2,9 @@
 
 The full agent (configs/atari_ftw.py) runs at about Sample Factory's
 frames/s on 2 cores, its learner and its actor's inference (the same
-network) sharing them. This times one update of its learner (T=20, its B=32, float32
-torso, on a batch sampled from a real actor's items, bench/pong.py's
+network) sharing them. This times one update of its learner (T=20, its
+B=32, a float32 torso unless --torso_dtype says otherwise, on a batch
+sampled from a real actor's items, bench/pong.py's
 `learner_seconds`) with one part removed at a time, then with all of them
 removed, beside the full agent measured in the same run:
   - pixel control       pixel_control_cost=0 (its deconvolution head and
@@ -21,6 +22,8 @@ speed the full agent up without removing anything.
 
 Usage: .venv/bin/python bench/ftw_learner_parts.py [--learner_steps 5]
        [--parts pixel_control,reward_prediction,...]
+       [--torso_dtype float32|bfloat16|auto]
+It runs with the shipped config's TensorFlow pools (configs/atari_ftw.py).
 """
 
 import ftw  # noqa: F401  (first: quiets TensorFlow's start-up log)
@@ -32,12 +35,13 @@ import _common
 import pong
 from configs import atari
 from configs import atari_ftw
+from ftw.utils import tf_threads
 
 
-def variants():
+def variants(torso_dtype="float32"):
   """{name: config}: the full agent, then one part removed at a time."""
   full = atari_ftw.get_config().replace(queue_size=4096,
-                                        torso_dtype="float32")
+                                        torso_dtype=torso_dtype)
   a3c = atari.get_config()
   return {
       "full": full,
@@ -58,8 +62,11 @@ def main():
                       help="updates timed per variant (after two untimed)")
   parser.add_argument("--parts", default=",".join(list(variants())[1:]),
                       help="which parts to remove, one at a time")
+  parser.add_argument("--torso_dtype", default="float32",
+                      choices=["float32", "bfloat16", "auto"],
+                      help="the full agent's torso dtype (auto: as shipped)")
   args = parser.parse_args()
-  configs = variants()
+  configs = variants(args.torso_dtype)
   parts = [p for p in args.parts.split(",") if p]
   known = list(configs)[1:]  # "full" is always measured, not a part.
   unknown = set(parts) - set(known)
@@ -67,7 +74,11 @@ def main():
     parser.error(f"--parts: unknown {sorted(unknown)}; known {known}")
   if args.learner_steps < 1:
     parser.error(f"--learner_steps must be >= 1, got {args.learner_steps}")
-  print(_common.load_line("start"), flush=True)
+  shipped = configs["full"]
+  tf_threads.set_tensorflow_threads(shipped.intra_op_threads,
+                                    shipped.inter_op_threads, "the learner")
+  print(_common.load_line("start"), f"TensorFlow pools {tf_threads.pools()}",
+        flush=True)
   seconds = {}
   for name in ["full"] + parts:
     seconds[name] = pong.learner_seconds(configs[name], args.learner_steps)

@@ -45,6 +45,34 @@ class MergedStatistics(NamedTuple):
     return _variance(self.m2, self.count)
 
 
+def standardize(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor,
+                epsilon: float, clip: Optional[float]) -> tf.Tensor:
+  """clip((x - mean) / sqrt(variance + epsilon)) to [-clip, clip] (None: no
+  clip); x [..., *S], mean and variance [*S]."""
+  y = (x - mean) * tf.math.rsqrt(variance + epsilon)
+  if clip is not None:
+    y = tf.clip_by_value(y, -clip, clip)
+  return y
+
+
+def merge_statistics(count: tf.Tensor, mean: tf.Tensor, m2: tf.Tensor,
+                     x: tf.Tensor, weights: tf.Tensor) -> MergedStatistics:
+  """Running (count, mean [*S], M2 [*S]) merged with the batch x [N, *S],
+  rows weighted by weights [N] in {0, 1} (the module doc's formulas)."""
+  weights = tf.cast(tf.reshape(weights, [-1]), tf.float32)
+  w = tf.reshape(weights, [-1] + [1] * (x.shape.rank - 1))
+  m = tf.reduce_sum(weights)
+  safe_m = tf.maximum(m, 1.0)
+  batch_mean = tf.reduce_sum(w * x, axis=0) / safe_m
+  batch_m2 = tf.reduce_sum(w * tf.square(x - batch_mean), axis=0)
+  total = count + m
+  delta = batch_mean - mean
+  frac = tf.where(total > 0, m / tf.maximum(total, 1.0), 0.0)
+  m2_increment = batch_m2 + tf.square(delta) * count * frac
+  return MergedStatistics(count=total, mean=mean + delta * frac,
+                          m2=m2 + m2_increment, m2_increment=m2_increment)
+
+
 class RunningMeanStd(snt.Module):
   """Per-element running mean and variance; `x -> clip((x - mean) / std)`.
 
@@ -98,6 +126,24 @@ class RunningMeanStd(snt.Module):
     return self._shape
 
   @property
+  def built(self) -> bool:
+    """Whether the variables exist (after the first update, merge or call)."""
+    return self._mean is not None
+
+  @property
+  def epsilon(self) -> float:
+    return self._epsilon
+
+  @property
+  def clip(self) -> Optional[float]:
+    return self._clip
+
+  def check_inputs(self, x: tf.Tensor):
+    """Raises ValueError unless x [..., *S] ends with the element shape S
+    (once known): a shape that only broadcasts would standardise wrongly."""
+    self._element_shape(x, 1)
+
+  @property
   def mean(self) -> tf.Tensor:
     return self._mean
 
@@ -108,6 +154,10 @@ class RunningMeanStd(snt.Module):
   @property
   def count(self) -> tf.Tensor:
     return self._count
+
+  @property
+  def m2(self) -> tf.Tensor:
+    return self._m2
 
   def merged(self, x: tf.Tensor,
              weights: Optional[tf.Tensor] = None) -> MergedStatistics:
@@ -123,20 +173,7 @@ class RunningMeanStd(snt.Module):
     self._create(self._element_shape(x, 1))
     if weights is None:
       weights = tf.ones(tf.shape(x)[:1], tf.float32)
-    weights = tf.cast(tf.reshape(weights, [-1]), tf.float32)
-    w = tf.reshape(weights, [-1] + [1] * self._shape.rank)
-    m = tf.reduce_sum(weights)
-    safe_m = tf.maximum(m, 1.0)
-    batch_mean = tf.reduce_sum(w * x, axis=0) / safe_m
-    batch_m2 = tf.reduce_sum(w * tf.square(x - batch_mean), axis=0)
-    n = self._count
-    total = n + m
-    delta = batch_mean - self._mean
-    frac = tf.where(total > 0, m / tf.maximum(total, 1.0), 0.0)
-    m2_increment = batch_m2 + tf.square(delta) * n * frac
-    return MergedStatistics(count=total, mean=self._mean + delta * frac,
-                            m2=self._m2 + m2_increment,
-                            m2_increment=m2_increment)
+    return merge_statistics(self._count, self._mean, self._m2, x, weights)
 
   def assign(self, merged: MergedStatistics):
     """Sets the variables to `merged`, computed from their current values.
@@ -162,7 +199,5 @@ class RunningMeanStd(snt.Module):
   def __call__(self, x: tf.Tensor) -> tf.Tensor:
     x = tf.cast(tf.convert_to_tensor(x), tf.float32)
     self._create(self._element_shape(x, 1))
-    y = (x - self._mean) * tf.math.rsqrt(self.variance + self._epsilon)
-    if self._clip is not None:
-      y = tf.clip_by_value(y, -self._clip, self._clip)
-    return y
+    return standardize(x, self._mean, self.variance, self._epsilon,
+                       self._clip)

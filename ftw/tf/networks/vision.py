@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from ftw.tf.networks import defaults
 from ftw.tf.networks import normalization
+from ftw.tf.networks import pixel_input
 
 FilterSpec = Tuple[int, int, int]
 COMPUTE_DTYPES = defaults.TORSO_DTYPES
@@ -185,7 +186,9 @@ class FtwTorso(snt.Module):
       normalize_inputs: Whether to standardise every input element with
         running statistics (`normalization.RunningMeanStd`, clipped to +-5)
         after scaling; the learner updates them with
-        `update_input_statistics`.
+        `update_input_statistics`. Scaling, standardising and the cast to
+        `compute_dtype` run as one XLA-compiled pass over the frames, as
+        does the statistics' update (`pixel_input`).
       name: Name for the module.
       compute_dtype: 'float32', or 'bfloat16' to run the convolutions and
         residual blocks in bfloat16 (`Conv2D`; fast on CPUs with AMX or
@@ -247,29 +250,43 @@ class FtwTorso(snt.Module):
     """The RunningMeanStd of the inputs, or None."""
     return self._normalizer
 
-  def _scaled(self, inputs) -> tf.Tensor:
+  def _checked(self, inputs) -> tf.Tensor:
     inputs = tf.convert_to_tensor(inputs)
     if inputs.shape.rank != 4:
       raise ValueError(
           f'inputs must have shape [B, H, W, C], got {inputs.shape}.')
-    if inputs.dtype == tf.uint8:
-      return tf.cast(inputs, tf.float32) / 255.
-    if inputs.dtype.is_floating:
-      return tf.cast(inputs, tf.float32)
-    raise ValueError(
-        f'inputs must be uint8 or float pixels, got dtype {inputs.dtype}.')
+    if inputs.dtype != tf.uint8 and not inputs.dtype.is_floating:
+      raise ValueError(
+          f'inputs must be uint8 or float pixels, got dtype {inputs.dtype}.')
+    if self._normalizer is not None:
+      self._normalizer.check_inputs(inputs)
+    return inputs
 
   def update_input_statistics(self, inputs, weights=None):
     """Merges inputs [B, H, W, C] (rows weighted by weights [B])."""
     if self._normalizer is None:
       raise ValueError('update_input_statistics needs normalize_inputs=True.')
-    self._normalizer.update(self._scaled(inputs), weights)
+    inputs = self._checked(inputs)
+    norm = self._normalizer
+    if not norm.built:  # Its first merge creates its variables.
+      norm.update(pixel_input.unit_pixels(inputs), weights)
+      return
+    if weights is None:
+      weights = tf.ones(tf.shape(inputs)[:1], tf.float32)
+    norm.assign(pixel_input.merged_pixel_statistics(
+        inputs, tf.cast(weights, tf.float32), norm.count, norm.mean, norm.m2))
 
   def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
-    x = self._scaled(inputs)
-    if self._normalizer is not None:
-      x = self._normalizer(x)
-    x = tf.cast(x, self._compute_dtype)
+    inputs = self._checked(inputs)
+    norm = self._normalizer
+    if norm is not None and not norm.built:
+      norm(pixel_input.unit_pixels(inputs))  # Creates its variables.
+    if norm is None:
+      x = pixel_input.torso_input(inputs, None, None, 0.0, None,
+                                  self._compute_dtype)
+    else:
+      x = pixel_input.torso_input(inputs, norm.mean, norm.variance,
+                                  norm.epsilon, norm.clip, self._compute_dtype)
     for conv in self._convs:
       x = self._activation(conv(x))
     for block in self._residual_blocks:
