@@ -56,9 +56,13 @@ def standardize(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor,
 
 
 def merge_statistics(count: tf.Tensor, mean: tf.Tensor, m2: tf.Tensor,
-                     x: tf.Tensor, weights: tf.Tensor) -> MergedStatistics:
+                     x: tf.Tensor,
+                     weights: Optional[tf.Tensor] = None) -> MergedStatistics:
   """Running (count, mean [*S], M2 [*S]) merged with the batch x [N, *S],
-  rows weighted by weights [N] in {0, 1} (the module doc's formulas)."""
+  rows weighted by weights [N] in {0, 1} (default all 1; the module doc's
+  formulas)."""
+  if weights is None:
+    weights = tf.ones(tf.shape(x)[:1], tf.float32)
   weights = tf.cast(tf.reshape(weights, [-1]), tf.float32)
   w = tf.reshape(weights, [-1] + [1] * (x.shape.rank - 1))
   m = tf.reduce_sum(weights)
@@ -171,8 +175,6 @@ class RunningMeanStd(snt.Module):
     if x.shape.rank is None or x.shape.rank < 1:
       raise ValueError(f"x must have shape [N, ...], got {x.shape}")
     self._create(self._element_shape(x, 1))
-    if weights is None:
-      weights = tf.ones(tf.shape(x)[:1], tf.float32)
     return merge_statistics(self._count, self._mean, self._m2, x, weights)
 
   def assign(self, merged: MergedStatistics):

@@ -7,7 +7,8 @@ separate TensorFlow ops each step is a pass over all frames (640 frames of
 84x84x4 in a Pong update: 18M values), several per step. XLA fuses each
 path into one loop over the frames. Measured on a 2-core Xeon (AMX), 640
 frames, one thread per op: standardising 43 -> 9 ms, merging the statistics
-76 -> 34 ms (`bench/pong.py --parts learner` gives the whole update).
+76 -> 34 ms (`bench/pixel_input.py`; `bench/ftw_learner_parts.py` gives the
+whole update).
 Pixel control's pseudo-rewards were slower under XLA (28 -> 34 ms) and
 stay as they are.
 
@@ -45,10 +46,10 @@ def torso_input(inputs: tf.Tensor, mean: Optional[tf.Tensor],
 
 
 @_jit
-def merged_pixel_statistics(inputs: tf.Tensor, weights: tf.Tensor,
+def merged_pixel_statistics(inputs: tf.Tensor, weights: Optional[tf.Tensor],
                             count: tf.Tensor, mean: tf.Tensor,
                             m2: tf.Tensor) -> normalization.MergedStatistics:
   """Running statistics merged with the scaled pixels [N, H, W, C] (rows
-  weighted by weights [N] in {0, 1}); see `normalization.merge_statistics`."""
+  weighted by weights [N] in {0, 1}, None: all 1); see `normalization.merge_statistics`."""
   return normalization.merge_statistics(count, mean, m2, unit_pixels(inputs),
                                         weights)

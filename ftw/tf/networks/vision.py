@@ -271,10 +271,8 @@ class FtwTorso(snt.Module):
     if not norm.built:  # Its first merge creates its variables.
       norm.update(pixel_input.unit_pixels(inputs), weights)
       return
-    if weights is None:
-      weights = tf.ones(tf.shape(inputs)[:1], tf.float32)
     norm.assign(pixel_input.merged_pixel_statistics(
-        inputs, tf.cast(weights, tf.float32), norm.count, norm.mean, norm.m2))
+        inputs, weights, norm.count, norm.mean, norm.m2))
 
   def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
     inputs = self._checked(inputs)

@@ -7,8 +7,8 @@ import multiprocessing
 import os
 
 import pytest
-import tensorflow as tf
 
+from ftw.utils import tf_threads
 from ftw.utils.loggers import read_csv
 from launch import local
 
@@ -51,8 +51,7 @@ def test_atari_pong_short_run(tmp_path, stepping, caplog):
   assert summary["checkpoint"]
   # The config's TensorFlow pools (1, 4) were asked for: they are this
   # process's if the run came before its first op, else a warning says so.
-  pools = (tf.config.threading.get_intra_op_parallelism_threads(),
-           tf.config.threading.get_inter_op_parallelism_threads())
+  pools = tf_threads.pools()
   assert pools == (1, 4) or ("launch.local: could not set intra_op_threads=1"
                              ", inter_op_threads=4" in caplog.text), pools
 

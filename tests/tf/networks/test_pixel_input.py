@@ -66,7 +66,7 @@ def test_merged_pixel_statistics_equal_the_running_mean_std_of_scaled_pixels():
                              rtol=1e-4, atol=1e-6)
 
 
-def test_torso_uses_the_compiled_path_with_the_same_statistics():
+def test_torso_merge_matches_numpy_and_compiled_input_matches_op_by_op():
   frames = _frames(4, (5, 84, 84, 4))
   torso = FtwTorso(conv_filters=((4, 8, 4),), residual_filters=(),
                    hidden_size=8, normalize_inputs=True)
