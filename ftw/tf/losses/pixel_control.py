@@ -222,8 +222,12 @@ def pixel_control_q_loss(rewards: tf.Tensor,
 def _q_learning(action_values, actions, rewards, discounts):
   """(targets, td_errors) [T, B, H', W'] of Q [T+1, B, H', W', N], a [T, B]."""
   num_actions = tf.shape(action_values)[-1]
-  taken = tf.one_hot(actions, num_actions, dtype=action_values.dtype)[:, :, None, None, :]
-  q_taken = tf.reduce_sum(action_values[:-1] * taken, axis=-1)  # [T, B, H', W']
+  taken = tf.one_hot(actions, num_actions, dtype=action_values.dtype)
+  # Step T only bootstraps: a zero row there, rather than slicing Q to its
+  # first T steps, keeps the product's gradient dense (the slice's gradient
+  # writes a zero-padded copy of all [T+1, B, H', W', N] values).
+  taken = tf.pad(taken, [[0, 1], [0, 0], [0, 0]])[:, :, None, None, :]
+  q_taken = tf.reduce_sum(action_values * taken, axis=-1)[:-1]  # [T, B, H', W']
   bootstrap = tf.reduce_max(tf.stop_gradient(action_values[-1]), axis=-1)
   # With lambda = 1 only the last bootstrap value enters the returns.
   bootstrap_values = tf.broadcast_to(bootstrap[None], tf.shape(rewards))

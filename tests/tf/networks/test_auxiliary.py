@@ -39,6 +39,40 @@ def test_pixel_control_shape_and_dueling_mean():
   assert np.std(q.numpy(), axis=-1).max() > 0  # Actions are distinguished.
 
 
+def _two_module_q(pc, hidden, sizes):
+  """Q from PixelControl's layers called one by one (V and A apart)."""
+  x = tf.reshape(tf.nn.relu(pc._linear(hidden)), [hidden.shape[0], 9, 9, 32])
+  value = tf.nn.relu(pc._value_deconv(x))
+  advantage = tf.nn.relu(pc._advantage_deconv(x))
+  return tf.concat([value + a - tf.reduce_mean(a, -1, keepdims=True)
+                    for a in tf.split(advantage, sizes, -1)], -1)
+
+
+def test_pixel_control_after_its_first_call_runs_both_heads_as_one():
+  # The first call builds V's and A's deconvolutions as two modules; later
+  # calls run their filters side by side in one transposed convolution and
+  # form Q with one product. Q-values and gradients must be the modules'.
+  for sizes in ([5], [3, 2]):
+    pc = PixelControl(num_actions=sizes[0] if len(sizes) == 1 else sizes)
+    hidden = tf.random.normal([3, 16], seed=1)
+    first = pc(hidden)
+    weights = tf.random.normal(first.shape, seed=2)
+    with tf.GradientTape(persistent=True) as tape:
+      fused = pc(hidden)
+      by_modules = _two_module_q(pc, hidden, sizes)
+      loss_fused = tf.reduce_sum(fused * weights)
+      loss_modules = tf.reduce_sum(by_modules * weights)
+    np.testing.assert_allclose(fused, first, atol=1e-5)
+    np.testing.assert_allclose(fused, by_modules, atol=1e-5)
+    variables = pc.trainable_variables
+    assert len(variables) == 6  # linear, value_deconv, advantage_deconv.
+    for fused_grad, module_grad in zip(tape.gradient(loss_fused, variables),
+                                       tape.gradient(loss_modules, variables)):
+      assert np.abs(fused_grad.numpy()).sum() > 0
+      np.testing.assert_allclose(fused_grad, module_grad, rtol=1e-4,
+                                 atol=1e-5)
+
+
 def test_pixel_control_bad_args():
   with pytest.raises(ValueError, match='num_actions'):
     PixelControl(0)
