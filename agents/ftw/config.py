@@ -132,7 +132,7 @@ class FtwConfig(RunningConfig):
 
   # Optimiser.
   optimizer: str = "adam"
-  """'adam' or 'rmsprop'."""
+  """'adam' (Sonnet's Adam, one fused kernel per variable) or 'rmsprop'."""
   learning_rate: float = 5e-4
   """Initial learning rate."""
   learning_rate_schedule: str = "constant"

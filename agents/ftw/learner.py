@@ -12,6 +12,7 @@ from agents.ftw.config import FtwConfig
 from ftw import core
 from ftw import variable_utils
 from ftw.replay import layout
+from ftw.tf import optimizers
 from ftw.tf.networks import normalization
 from ftw.utils import counting
 from ftw.utils import loggers as loggers_lib
@@ -24,7 +25,8 @@ def _time_major(x: tf.Tensor) -> tf.Tensor:
 
 def make_optimizer(config: FtwConfig, learning_rate: tf.Variable):
   if config.optimizer == "adam":
-    return snt.optimizers.Adam(learning_rate, epsilon=config.adam_epsilon)
+    # Sonnet's Adam, each variable's update one fused kernel (ftw.tf.optimizers).
+    return optimizers.FusedAdam(learning_rate, epsilon=config.adam_epsilon)
   return snt.optimizers.RMSProp(learning_rate,
                                 decay=config.rmsprop_decay,
                                 epsilon=config.rmsprop_epsilon)

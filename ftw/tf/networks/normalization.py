@@ -15,7 +15,7 @@ al. (1979): for running (n, mean, M2) and a batch (m, mean_b, M2_b),
     M2'   = M2 + M2_b + delta^2 * n * m / n',  variance = M2' / n'.
 """
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence
 
 import sonnet as snt
 import tensorflow as tf
@@ -120,6 +120,22 @@ class RunningMeanStd(snt.Module):
       self._count = tf.Variable(0.0, trainable=False, name="count")
       self._mean = tf.Variable(tf.zeros(shape), trainable=False, name="mean")
       self._m2 = tf.Variable(tf.zeros(shape), trainable=False, name="m2")
+
+  def build(self, element_shape: Sequence[int]):
+    """Creates the variables for elements of shape S (mean 0, variance 1).
+
+    Usually the first update, merge or call does this; a caller that runs
+    its own (e.g. compiled) arithmetic on the variables builds them first.
+
+    Raises:
+      ValueError: if S is not fully defined, or the variables exist for
+        another element shape.
+    """
+    shape = tf.TensorShape(element_shape)
+    if self._shape is not None and shape != self._shape:
+      raise ValueError(f"element_shape {shape} differs from the built "
+                       f"element shape {self._shape}")
+    self._create(shape)
 
   def _element_shape(self, x: tf.Tensor, leading: int) -> tf.TensorShape:
     if self._shape is None:

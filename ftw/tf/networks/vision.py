@@ -268,21 +268,18 @@ class FtwTorso(snt.Module):
       raise ValueError('update_input_statistics needs normalize_inputs=True.')
     inputs = self._checked(inputs)
     norm = self._normalizer
-    if not norm.built:  # Its first merge creates its variables.
-      norm.update(pixel_input.unit_pixels(inputs), weights)
-      return
+    norm.build(inputs.shape[1:])
     norm.assign(pixel_input.merged_pixel_statistics(
         inputs, weights, norm.count, norm.mean, norm.m2))
 
   def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
     inputs = self._checked(inputs)
     norm = self._normalizer
-    if norm is not None and not norm.built:
-      norm(pixel_input.unit_pixels(inputs))  # Creates its variables.
     if norm is None:
       x = pixel_input.torso_input(inputs, None, None, 0.0, None,
                                   self._compute_dtype)
     else:
+      norm.build(inputs.shape[1:])
       x = pixel_input.torso_input(inputs, norm.mean, norm.variance,
                                   norm.epsilon, norm.clip, self._compute_dtype)
     for conv in self._convs:

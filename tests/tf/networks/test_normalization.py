@@ -80,6 +80,25 @@ def test_assign_before_the_variables_exist_is_an_error():
     rms.assign(statistics)
 
 
+def test_build_creates_unit_statistics_and_checks_the_element_shape():
+  rms = RunningMeanStd(clip=None)
+  assert not rms.built
+  rms.build([2, 3])
+  assert rms.built
+  np.testing.assert_array_equal(rms.mean.numpy(), np.zeros([2, 3]))
+  np.testing.assert_array_equal(rms.variance.numpy(), np.ones([2, 3]))
+  assert float(rms.count.numpy()) == 0.0
+  rms.build((2, 3))  # The same shape again: nothing changes.
+  with pytest.raises(ValueError, match=r"element_shape \(3, 2\) differs"):
+    rms.build([3, 2])
+  with pytest.raises(ValueError, match="fully defined"):
+    RunningMeanStd().build([None, 3])
+  x = np.arange(12, dtype=np.float32).reshape(2, 2, 3)
+  rms.update(x)  # Built by hand, it merges as if built by its first update.
+  np.testing.assert_allclose(rms.mean.numpy(), x.mean(0))
+  np.testing.assert_allclose(rms.variance.numpy(), x.var(0))
+
+
 def test_zero_weight_rows_are_ignored():
   rms = RunningMeanStd(clip=None)
   x = np.array([[1.0], [3.0], [100.0]], np.float32)
