@@ -45,18 +45,24 @@ def test_fused_adam_follows_sonnet_adam(epsilon):
   assert int(fused.step.numpy()) == int(sonnet.step.numpy()) == 12
 
 
-def test_fused_adam_in_a_tf_function_with_a_variable_learning_rate():
+def test_fused_adam_in_a_tf_function_reads_a_variable_learning_rate():
   ours, theirs = _variables(2), _variables(2)
-  rate = tf.Variable(0.05)
-  fused = FusedAdam(learning_rate=rate)
-  sonnet = snt.optimizers.Adam(learning_rate=rate)
-  _run(fused, ours, 5, seed=3, apply=tf.function(fused.apply))
-  rate.assign(0.05)
-  _run(sonnet, theirs, 5, seed=3, apply=tf.function(sonnet.apply))
-  start = _variables(2)
-  for a, b, s in zip(ours, theirs, start):
+  for optimizer, variables in ((FusedAdam, ours), (snt.optimizers.Adam, theirs)):
+    rate = tf.Variable(0.05)
+    adam = optimizer(learning_rate=rate)
+    apply = tf.function(adam.apply)
+    _run(adam, variables, 3, seed=3, apply=apply)
+    rate.assign(0.002)  # Read at each call, not fixed when traced.
+    _run(adam, variables, 3, seed=4, apply=apply)
+  for a, b, s in zip(ours, theirs, _variables(2)):
     assert not np.allclose(a.numpy(), s.numpy())  # It moved.
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=2e-5, atol=1e-6)
+  # Had the rate stayed 0.05, FusedAdam would land elsewhere.
+  fixed = _variables(2)
+  adam = FusedAdam(learning_rate=0.05)
+  _run(adam, fixed, 3, seed=3)
+  _run(adam, fixed, 3, seed=4)
+  assert not np.allclose(fixed[0].numpy(), ours[0].numpy(), atol=1e-4)
 
 
 def test_fused_adam_checkpoint_loads_into_sonnet_adam(tmp_path):
