@@ -186,17 +186,16 @@ def pixel_control_term(config, seq: Sequence, q_values,
   steps' pseudo-rewards are 0 (what repeating the final frame over the
   padding gives: padding only follows an episode's end) and the discount
   stops bootstrapping at the episode's end. Frames are scaled to [0, 1].
-  The rewards come from the frames as stored (uint8), cropped first (see
-  `pixel_control.pixel_control_rewards`).
+  The rewards come from the frames as stored (uint8), cropped in the same
+  compiled pass (see `pixel_control.pixel_control_rewards`).
   """
   frames = seq.observation.observation  # [T+1, B, H, W, C]
-  frames = frames[:, :, _CROP[0]:_CROP[1], _CROP[0]:_CROP[1], :]
   mask = seq.mask
   # A frame is real if its step is a transition or the final observation
   # right after one (mask 0 there, but a real frame); padding follows.
   real = tf.maximum(mask[1:], mask[:-1])  # frames 1..T
   rewards = pixel_control.pixel_control_rewards(
-      frames, config.pixel_control_cell_size) / 255.0
+      frames, config.pixel_control_cell_size, _CROP, _CROP) / 255.0
   rewards *= real[:, :, None, None]
   discount = config.pixel_control_discount * seq.discount[:-1] * mask[:-1]
   output = pixel_control.pixel_control_q_loss(

@@ -82,6 +82,33 @@ class Conv2D(snt.Conv2D):
     return outputs
 
 
+class Linear(snt.Linear):
+  """`snt.Linear` whose product runs in `compute_dtype`, float32 around it.
+
+  In bfloat16 the inputs and weights are cast for the matrix product (on
+  AMX / AVX512-BF16); its result is cast back and the bias added in float32,
+  so the output is float32 and the variables stay `snt.Linear`'s (float32,
+  same names). FtwTorso's last layer (9x9x64 -> 256) was a float32 product
+  over every frame of the batch beside its bfloat16 convolutions.
+  """
+
+  def __init__(self, *args, compute_dtype: Union[str, tf.DType] = 'float32',
+               **kwargs):
+    super().__init__(*args, **kwargs)
+    self._compute_dtype = check_compute_dtype('compute_dtype', compute_dtype)
+
+  def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
+    if self._compute_dtype == tf.float32:
+      return super().__call__(tf.cast(inputs, tf.float32))
+    self._initialize(tf.cast(inputs, tf.float32))
+    dtype = self._compute_dtype
+    outputs = tf.cast(tf.matmul(tf.cast(inputs, dtype),
+                                tf.cast(self.w, dtype)), tf.float32)
+    if self.with_bias:
+      outputs = tf.add(outputs, self.b)
+    return outputs
+
+
 def validate_filters(filters: Sequence[FilterSpec], argname: str,
                      allow_empty: bool) -> Tuple[FilterSpec, ...]:
   """Checks a sequence of (num_channels, kernel_size, stride) int triples.
@@ -192,8 +219,9 @@ class FtwTorso(snt.Module):
       name: Name for the module.
       compute_dtype: 'float32', or 'bfloat16' to run the convolutions and
         residual blocks in bfloat16 (`Conv2D`; fast on CPUs with AMX or
-        AVX512-BF16, slow on others). Variables, the input normalisation
-        and the final linear layer stay float32; so does the output.
+        AVX512-BF16, slow on others), and the final linear layer's
+        matrix product (`Linear`). Variables, the input normalisation, the
+        linear layer's bias and the output stay float32.
 
     Raises:
       ValueError: If shapes and/or types of constructor arguments do not match
@@ -234,7 +262,8 @@ class FtwTorso(snt.Module):
     self._normalizer = (normalization.RunningMeanStd()
                         if normalize_inputs else None)
     self._flatten_layer = snt.Flatten()
-    self._linear = snt.Linear(hidden_size, name='linear')
+    self._linear = Linear(hidden_size, name='linear',
+                          compute_dtype=self._compute_dtype)
 
   @property
   def output_size(self) -> int:
@@ -288,7 +317,7 @@ class FtwTorso(snt.Module):
       x = block(x)
     if self._residual_blocks:
       x = self._activation(x)
-    x = self._linear(tf.cast(self._flatten_layer(x), tf.float32))
+    x = self._linear(self._flatten_layer(x))  # float32 out
     if self._activate_last:
       x = self._activation(x)
     return x

@@ -27,6 +27,44 @@ def test_rewards_hand_computed_with_crop():
   np.testing.assert_allclose(rewards.numpy()[0, 0], [[4.0, 1.0], [0.0, 255.0]])
 
 
+def test_rewards_crop_in_the_same_pass_as_cropping_first():
+  frames = hand_frames()
+  rewards = pixel_control.pixel_control_rewards(
+      frames, cell_size=2, crop_height_dim=(1, 5), crop_width_dim=(1, -1))
+  np.testing.assert_array_equal(rewards.numpy()[0, 0], [[4.0, 1.0], [0.0, 255.0]])
+  # Uncropped, the border changes count too (row 0: 100, column 5: 77).
+  whole = pixel_control.pixel_control_rewards(frames, cell_size=2)[0, 0].numpy()
+  change = np.abs(frames[1, 0].astype(int) - frames[0, 0].astype(int))
+  np.testing.assert_allclose(whole, change.reshape(3, 2, 3, 2, 2).mean((1, 3, 4)))
+  assert whole[0, 0] == (4 * 100 + 2 * 4) / 8
+
+
+def test_rewards_in_a_traced_function_with_unknown_batch_and_time():
+  frames = np.random.default_rng(5).integers(0, 256, (3, 2, 8, 8, 2), np.uint8)
+  eager = pixel_control.pixel_control_rewards(frames, 4, (None, None), (0, 8))
+  traced = tf.function(
+      lambda x: pixel_control.pixel_control_rewards(x, 4),
+      input_signature=[tf.TensorSpec([None, None, 8, 8, 2], tf.uint8)])
+  np.testing.assert_array_equal(traced(frames).numpy(), eager.numpy())
+
+
+def test_rewards_errors_name_the_argument():
+  frames = np.zeros((2, 1, 6, 6, 2), np.uint8)
+  with pytest.raises(ValueError, match=r"crop_height_dim.*\(start, stop\)"):
+    pixel_control.pixel_control_rewards(frames, 2, crop_height_dim=(1,))
+  with pytest.raises(ValueError, match=r"crop_width_dim.*\(start, stop\)"):
+    pixel_control.pixel_control_rewards(frames, 2, crop_width_dim=(1.5, 4))
+  with pytest.raises(ValueError, match="crop_width_dim.*empty frame"):
+    pixel_control.pixel_control_rewards(frames, 2, crop_width_dim=(4, 4))
+  with pytest.raises(ValueError, match="height 3 after `crop_height_dim` "
+                     r"\(1, 4\) is not divisible by `cell_size` 2"):
+    pixel_control.pixel_control_rewards(frames, 2, crop_height_dim=(1, 4))
+  with pytest.raises(ValueError, match="cell_size"):
+    pixel_control.pixel_control_rewards(frames, 0)
+  with pytest.raises(ValueError, match="observations"):
+    pixel_control.pixel_control_rewards(frames[0], 2)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 def test_uint8_rewards_equal_those_of_the_same_frames_in_other_dtypes(dtype):
   rng = np.random.default_rng(3)

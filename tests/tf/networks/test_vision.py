@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sonnet as snt
 import tensorflow as tf
 
 from ftw.tf.networks.vision import FtwTorso
@@ -173,3 +174,41 @@ def test_fast_compute_dtype_is_bfloat16_only_on_a_cpu_with_bfloat16_units(
   assert vision.fast_compute_dtype() == 'float32'
   monkeypatch.setattr(vision, 'cpu_has_fast_bfloat16', lambda: True)
   assert vision.fast_compute_dtype() == 'bfloat16'
+
+
+def test_bfloat16_linear_is_a_bfloat16_product_with_a_float32_bias():
+  from ftw.tf.networks.vision import Linear  # pylint: disable=g-import-not-at-top
+  x = tf.random.stateless_normal([5, 40], seed=(3, 4), dtype=tf.bfloat16)
+  fast = Linear(7, compute_dtype='bfloat16', name='linear')
+  exact = snt.Linear(7, name='linear')
+  out = fast(x)
+  exact(tf.cast(x, tf.float32))
+  # Sonnet's variables (names, float32), so checkpoints load either way.
+  assert [(v.name, v.dtype, v.shape) for v in fast.variables] == [
+      (v.name, v.dtype, v.shape) for v in exact.variables]
+  fast.b.assign(tf.fill([7], 1e-3))  # Lost if added in bfloat16 to ~1.
+  assert fast(x).dtype == tf.float32
+  rounded_w = tf.cast(tf.cast(fast.w, tf.bfloat16), tf.float64).numpy()
+  product = tf.cast(x, tf.float64).numpy() @ rounded_w
+  # The product is rounded once to bfloat16 (8 bits), then the bias added.
+  rounded = tf.cast(tf.cast(product, tf.bfloat16), tf.float64).numpy()
+  np.testing.assert_allclose(fast(x).numpy(), rounded + 1e-3, rtol=1e-6,
+                             atol=1e-9)
+  assert np.abs(out.numpy() - product).max() > 0  # Not a float32 product.
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(fast(x) ** 2)
+  grads = tape.gradient(loss, [fast.w, fast.b])
+  assert [g.dtype for g in grads] == [tf.float32, tf.float32]
+  np.testing.assert_allclose(grads[1].numpy(), 2 * fast(x).numpy().sum(0),
+                             rtol=1e-5)
+
+
+def test_float32_linear_equals_sonnet_linear():
+  from ftw.tf.networks.vision import Linear  # pylint: disable=g-import-not-at-top
+  x = tf.random.stateless_normal([3, 6], seed=(5, 6))
+  ours, theirs = Linear(4), snt.Linear(4)
+  ours(x), theirs(x)
+  for a, b in zip(ours.variables, theirs.variables):
+    b.assign(a)
+  np.testing.assert_array_equal(ours(x).numpy(), theirs(x).numpy())
+
