@@ -183,8 +183,10 @@ class TemporalLinkage(snt.Module):
     # backward: out[b, k, r, i] = sum_j L[b, k, j, i] w[b, r, j]
     if link.shape[1] == 1:
       # One write head (the paper's): a batched matmul, no transposes, and
-      # a cheaper gradient than the general einsum.
-      moved = tf.matmul(prev_read_weights, link[:, 0], transpose_b=forward)
+      # a cheaper gradient than the general einsum. Squeezed, not sliced:
+      # a slice's gradient writes a zero-padded copy of the whole link.
+      moved = tf.matmul(prev_read_weights, tf.squeeze(link, axis=1),
+                        transpose_b=forward)
       return tf.expand_dims(moved, 2)
     pattern = 'bkij,brj->brki' if forward else 'bkji,brj->brki'
     return tf.einsum(pattern, link, prev_read_weights)

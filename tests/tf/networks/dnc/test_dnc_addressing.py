@@ -235,8 +235,9 @@ def test_directional_read_weights_follow_write_order():
   np.testing.assert_allclose(bwd.numpy()[0, 0, 0], np.eye(N)[0], atol=1e-6)
 
 
-def test_directional_read_weights_match_numpy():
-  num_reads, num_writes = 3, 2
+@pytest.mark.parametrize('num_writes', [1, 2])
+def test_directional_read_weights_match_numpy(num_writes):
+  num_reads = 3
   link = RNG.rand(B, num_writes, N, N)
   read = random_weights(B, num_reads, N)
   module = addressing.TemporalLinkage(N, num_writes)
@@ -250,6 +251,26 @@ def test_directional_read_weights_match_numpy():
                                    link[b, k] @ read[b, r], atol=1e-5)
         np.testing.assert_allclose(bwd.numpy()[b, r, k],
                                    link[b, k].T @ read[b, r], atol=1e-5)
+
+
+@pytest.mark.parametrize('forward', [True, False])
+def test_one_write_head_link_gradient_matches_numpy(forward):
+  link = f32(RNG.rand(B, 1, N, N))
+  read = random_weights(B, 2, N)
+  upstream = RNG.rand(B, 2, 1, N)
+  with tf.GradientTape() as tape:
+    tape.watch(link)
+    moved = addressing.TemporalLinkage(N, 1).directional_read_weights(
+        link, f32(read), forward=forward)
+    loss = tf.reduce_sum(moved * f32(upstream))
+  grad = tape.gradient(loss, link).numpy()
+  # forward: moved[b, r, 0, i] = sum_j L[b, 0, i, j] w[b, r, j], so
+  # dL[b, 0, i, j] = sum_r up[b, r, 0, i] w[b, r, j]; backward transposes.
+  expected = np.einsum('bri,brj->bij', upstream[:, :, 0], read)
+  if not forward:
+    expected = expected.transpose(0, 2, 1)
+  assert grad.shape == (B, 1, N, N)
+  np.testing.assert_allclose(grad[:, 0], expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize('factory, arg', [
