@@ -17,8 +17,11 @@ removed, beside the full agent measured in the same run:
   - all of the above    configs/atari.py's network at the full agent's B.
 The saved share says how much of the full update each part is; the parts
 overlap (e.g. pixel control reads the core's output), so shares need not
-add up. Nothing here changes what ships: the goal is to find where to
-speed the full agent up without removing anything.
+add up. CPU ms/update is the process's CPU time (both cores): on 2 cores
+the actor and the learner compete for the CPU, so it is what end-to-end
+frames/s follow, more than the update's wall time. Nothing here changes
+what ships: the goal is to find where to speed the full agent up without
+removing anything.
 
 Usage: .venv/bin/python bench/ftw_learner_parts.py [--learner_steps 5]
        [--parts pixel_control,reward_prediction,...]
@@ -79,20 +82,23 @@ def main():
                                     shipped.inter_op_threads, "the learner")
   print(_common.load_line("start"), f"TensorFlow pools {tf_threads.pools()}",
         flush=True)
-  seconds = {}
+  seconds, cpu = {}, {}
   for name in ["full"] + parts:
-    seconds[name] = pong.learner_seconds(configs[name], args.learner_steps)
-    print(f"[bench] {name}: {1e3 * seconds[name]:.0f} ms/update", flush=True)
+    seconds[name], cpu[name] = pong.learner_seconds(
+        configs[name], args.learner_steps, cpu=True)
+    print(f"[bench] {name}: {1e3 * seconds[name]:.0f} ms/update, "
+          f"{1e3 * cpu[name]:.0f} ms of CPU", flush=True)
   full = seconds["full"]
   samples = configs["full"].sequence_length * configs["full"].batch_size
   rows = [["full" if n == "full" else f"without {n}", f"{1e3 * s:.0f}",
-           f"{samples / s:.0f}", f"{full / s:.2f}x",
+           f"{1e3 * cpu[n]:.0f}", f"{samples / s:.0f}", f"{full / s:.2f}x",
            "" if n == "full" else f"{100 * (full - s) / full:.0f}%"]
           for n, s in seconds.items()]
   print(f"\nthe full agent's learner, one update of T x B = "
         f"{configs['full'].sequence_length} x {configs['full'].batch_size}")
   print(_common.format_table(
-      ["learner", "ms/update", "samples/s", "speed-up", "saved"], rows))
+      ["learner", "ms/update", "CPU ms/update", "samples/s", "speed-up",
+       "saved"], rows))
   print(_common.load_line("end"), flush=True)
 
 

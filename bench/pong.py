@@ -181,8 +181,9 @@ def actor_parts(config, steps):
   return env_ms, env_processes, ale_vector, inference, insert
 
 
-def learner_seconds(config, repeats):
-  """Seconds per update on one batch sampled from a real actor's items."""
+def learner_seconds(config, repeats, cpu=False):
+  """Seconds per update on one batch sampled from a real actor's items;
+  with `cpu`, (wall, process CPU) seconds per update."""
   builder = FtwBuilder(config)
   server = reverb.Server(builder.make_replay_tables(), port=None)
   address = f"localhost:{server.port}"
@@ -214,10 +215,12 @@ def learner_seconds(config, repeats):
     raise RuntimeError(
         f"the reward-prediction tables were not ready after {MAX_FILL_STEPS}"
         " vector steps: the timed update would leave out that loss")
+  cpu_start = time.process_time()
   seconds = _time(learner.step, repeats)
+  cpu_seconds = (time.process_time() - cpu_start) / repeats
   server.stop()
   env.close()
-  return seconds
+  return (seconds, cpu_seconds) if cpu else seconds
 
 
 def learner_rates(config, repeats):

@@ -57,6 +57,44 @@ def test_state_resets_only_for_rows_that_start_an_episode(builder):
     actor.observe(action, timestep)
 
 
+@pytest.mark.parametrize("core", ["lstm", "rpth"])
+def test_flat_policy_call_equals_the_tf_function_call(core):
+  config = _CONFIG.replace(core=core, hidden_size=8, num_dimensions=4,
+                           rpth_period=2, memory_size=4 if core == "rpth"
+                           else None, word_size=3, num_reads=1)
+  builder = FtwBuilder(config)
+  network = builder.make_network()
+  flat = builder.make_actor(network, seed=7)
+  plain = builder.make_actor(network, seed=7)
+  plain._run_policy = plain._policy  # pylint: disable=protected-access
+  env = builder.make_environment(seed=0)
+  timestep = env.reset()
+  for actor in (flat, plain):
+    actor.observe_first(timestep)
+  firsts = 0
+  for _ in range(6):  # Catch rows end after 3 steps: FIRST rows in between.
+    actions = [actor.select_action(timestep.observation)
+               for actor in (flat, plain)]
+    np.testing.assert_array_equal(*actions)
+    for name in ("_last_logits", "_last_state", "_state", "_last_noise"):
+      leaves = [tree.flatten(getattr(actor, name)) for actor in (flat, plain)]
+      assert len(leaves[0]) == len(leaves[1]), name
+      for a, b in zip(*leaves):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), name)
+    timestep = env.step(actions[0])
+    firsts += int(np.sum(np.asarray(timestep.step_type) == 0))
+    for actor in (flat, plain):
+      actor.observe(actions[0], timestep)
+  assert firsts > 0
+  assert (flat._last_noise is None) == (core == "lstm")  # pylint: disable=protected-access
+  # Another number of rows is another signature: a second trace, not an error.
+  flat.restart(2)
+  two_rows = tree.map_structure(lambda x: np.asarray(x)[:2],
+                                timestep.observation)
+  assert flat.select_action(two_rows).shape == (2,)
+  assert len(flat._concrete) == 2  # pylint: disable=protected-access
+
+
 def test_greedy_actor_takes_the_argmax(builder):
   network = builder.make_network()
   actor = builder.make_actor(network, greedy=True)
