@@ -42,8 +42,9 @@ def pixel_control_rewards(observations: tf.Tensor, cell_size: int,
   (exact, no wrap-around), so their rewards are exact. For a learner's batch
   of Pong frames ([21, 32, 84, 84, 4] uint8, cropped to 80x80, 2-core Xeon
   with AMX) 6.6 ms, where the crop, uint8 max - min, a cast and an average
-  pooling as separate ops took 33.6 ms (and converting, transposing and
-  selecting float frames first, the learner before that, ~4x more).
+  pooling as separate ops took 33.1 ms (`bench/pixel_input.py`; converting,
+  transposing and selecting float frames first, the learner before that,
+  ~4x more).
 
   Args:
     observations: [T+1, B, H, W, C] frames (any numeric dtype; integers
@@ -100,10 +101,12 @@ def _cell_changes(observations: tf.Tensor, cell_size: int, rows: CropDim,
   change = tf.abs(frames[1:] - frames[:-1])  # [T, B, H', W', C]
   dtype = tf.float64 if change.dtype == tf.float64 else tf.float32
   change = tf.reduce_sum(tf.cast(change, dtype), axis=-1)
-  shape = tf.concat([tf.shape(change), tf.shape(frames)[-1:]], axis=0)
+  # Static sizes where known keep the output's shape known to callers.
+  shape = [s if s is not None else d for s, d in zip(
+      frames[1:].shape.as_list(), tf.unstack(tf.shape(frames[1:])))]
   cells = tf.reshape(change, [shape[0], shape[1], shape[2] // cell_size,
                               cell_size, shape[3] // cell_size, cell_size])
-  per_cell = tf.cast(cell_size * cell_size * shape[-1], dtype)
+  per_cell = tf.cast(cell_size * cell_size * shape[4], dtype)
   return tf.reduce_sum(cells, axis=[3, 5]) / per_cell
 
 
