@@ -15,6 +15,16 @@ def load_line(label: str) -> str:
           f"(1/5/15 min) on {os.cpu_count()} cores")
 
 
+def start_with_config_pools(config, who: str = "bench") -> None:
+  """Gives TensorFlow the config's thread pools (intra_op_threads,
+  inter_op_threads) and prints the start line with them."""
+  from ftw.utils import tf_threads  # pylint: disable=g-import-not-at-top
+  tf_threads.set_tensorflow_threads(config.intra_op_threads,
+                                    config.inter_op_threads, who)
+  print(load_line("start"), f"TensorFlow pools {tf_threads.pools()}",
+        flush=True)
+
+
 def format_table(header: Sequence[str], rows: List[Sequence[str]]) -> str:
   """Right-aligned columns (the first left-aligned), one line per row."""
   widths = [max(len(str(r[i])) for r in [header, *rows])

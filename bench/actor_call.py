@@ -21,7 +21,6 @@ import time
 
 import _common
 from configs import atari_ftw
-from ftw.utils import tf_threads
 
 
 def _ms(fn, calls):
@@ -41,11 +40,8 @@ def main():
   if args.calls < 1 or args.rounds < 1:
     parser.error("--calls and --rounds must be >= 1")
   config = atari_ftw.get_config()
-  tf_threads.set_tensorflow_threads(config.intra_op_threads,
-                                    config.inter_op_threads, "bench")
+  _common.start_with_config_pools(config)
   from agents.ftw.builder import FtwBuilder  # pylint: disable=g-import-not-at-top
-  print(_common.load_line("start"), f"TensorFlow pools {tf_threads.pools()}",
-        flush=True)
   builder = FtwBuilder(config)
   env = builder.make_environment(seed=0)
   observation = env.reset().observation

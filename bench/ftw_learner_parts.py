@@ -38,7 +38,6 @@ import _common
 import pong
 from configs import atari
 from configs import atari_ftw
-from ftw.utils import tf_threads
 
 
 def variants(torso_dtype="float32"):
@@ -78,10 +77,7 @@ def main():
   if args.learner_steps < 1:
     parser.error(f"--learner_steps must be >= 1, got {args.learner_steps}")
   shipped = configs["full"]
-  tf_threads.set_tensorflow_threads(shipped.intra_op_threads,
-                                    shipped.inter_op_threads, "the learner")
-  print(_common.load_line("start"), f"TensorFlow pools {tf_threads.pools()}",
-        flush=True)
+  _common.start_with_config_pools(shipped, "the learner")
   seconds, cpu = {}, {}
   for name in ["full"] + parts:
     seconds[name], cpu[name] = pong.learner_seconds(

@@ -22,7 +22,6 @@ import time
 
 import _common
 from configs import atari
-from ftw.utils import tf_threads
 
 
 def _ms(fn, repeats):
@@ -41,14 +40,10 @@ def main():
   args = parser.parse_args()
   if args.frames < 1 or args.repeats < 1:
     parser.error("--frames and --repeats must be >= 1")
-  config = atari.get_config()
-  tf_threads.set_tensorflow_threads(config.intra_op_threads,
-                                    config.inter_op_threads, "bench")
+  _common.start_with_config_pools(atari.get_config())
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from ftw.tf.networks import normalization  # pylint: disable=g-import-not-at-top
   from ftw.tf.networks import pixel_input  # pylint: disable=g-import-not-at-top
-  print(_common.load_line("start"), f"TensorFlow pools {tf_threads.pools()}",
-        flush=True)
   frames = tf.cast(tf.random.uniform([args.frames, 84, 84, 4], 0, 256,
                                      tf.int32), tf.uint8)
   weights = tf.ones([args.frames])

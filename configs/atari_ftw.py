@@ -28,9 +28,10 @@ on an AVX2 one):
 Its torso computes in bfloat16 where the CPU has AMX-BF16 or AVX512-BF16
 (`torso_dtype="auto"`; variables stay float32): the convolutions run ~2x
 faster there (bench/pong.py), and so does its final linear layer's product
-(~45 -> ~9 ms of op time per update; its bias and output stay float32). Elsewhere it computes in float32: on a 2-core
-AVX2 machine (AMD EPYC) bfloat16 made the whole run ~4x slower (58 agent
-steps/s against ~240 in float32).
+(~45 -> ~9 ms of op time per update; its bias and output stay float32).
+Elsewhere it computes in float32: on a 2-core AVX2 machine (AMD EPYC)
+bfloat16 made the whole run ~4x slower (58 agent steps/s against ~240 in
+float32).
 """
 
 from agents.ftw.config import FtwConfig

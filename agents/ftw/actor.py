@@ -100,9 +100,9 @@ class FtwActor(core.Actor):
     tf.function's call binds and checks every argument of the nest (about
     40 tensors for RPTH + DNC) against its trace each time. The traced
     concrete function is looked up once per input signature and then called
-    with the flat tensors, which saves ~1.4 ms of CPU per call of the full
-    agent on 32 Pong environments (`bench/actor_call.py`), Python time in
-    the actor's thread that holds the GIL.
+    with the flat tensors: ~1 ms less CPU per call of the full agent on 32
+    Pong environments (0.80 and 1.24 ms in two runs of `bench/actor_call.py`),
+    time in the actor's thread, which holds the GIL for it.
     """
     flat = [tf.convert_to_tensor(x) for x in tf.nest.flatten(
         (observation, state, first))]

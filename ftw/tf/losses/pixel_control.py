@@ -101,12 +101,11 @@ def _cell_changes(observations: tf.Tensor, cell_size: int, rows: CropDim,
   change = tf.abs(frames[1:] - frames[:-1])  # [T, B, H', W', C]
   dtype = tf.float64 if change.dtype == tf.float64 else tf.float32
   change = tf.reduce_sum(tf.cast(change, dtype), axis=-1)
-  # Static sizes where known keep the output's shape known to callers.
-  shape = [s if s is not None else d for s, d in zip(
-      frames[1:].shape.as_list(), tf.unstack(tf.shape(frames[1:])))]
-  cells = tf.reshape(change, [shape[0], shape[1], shape[2] // cell_size,
-                              cell_size, shape[3] // cell_size, cell_size])
-  per_cell = tf.cast(cell_size * cell_size * shape[4], dtype)
+  # Shape inference keeps the sizes static where the frames' are.
+  t, b, h, w = tf.unstack(tf.shape(change))
+  cells = tf.reshape(change, [t, b, h // cell_size, cell_size,
+                              w // cell_size, cell_size])
+  per_cell = tf.cast(cell_size * cell_size * tf.shape(frames)[-1], dtype)
   return tf.reduce_sum(cells, axis=[3, 5]) / per_cell
 
 
@@ -156,21 +155,17 @@ def pixel_control_loss(observations: tf.Tensor,
   # The rewards check the crop (and the cell size against it).
   rewards = pixel_control_rewards(observations, cell_size, crop_height_dim,
                                   crop_width_dim)  # [T, B, H', W']
-  observations_shape = observations.shape.as_list()
-  for axis, crop in ((2, crop_height_dim), (3, crop_width_dim)):
-    if observations_shape[axis] is not None:
-      observations_shape[axis] = len(range(observations_shape[axis])[
-          slice(*crop)])
-  cropped_shape = tf.TensorShape(observations_shape)
   # The Q-loss checks the rest; this error names the crop and cell size.
   action_values = _checks.to_float(action_values, "action_values")
-  grid = [None if d is None else d // cell_size for d in cropped_shape[2:4]]
+  grid = rewards.shape.as_list()[2:4]
   num_values = None if action_sizes is None else sum(action_sizes)
-  _checks.check_shape(action_values, [cropped_shape[0], cropped_shape[1]]
+  _checks.check_shape(action_values, observations.shape.as_list()[:2]
                       + grid + [num_values],
                       "action_values",
                       "[T+1, B, H_crop / cell_size, W_crop / cell_size, N] "
-                      f"(cropped observations {cropped_shape}, cell_size {cell_size}"
+                      f"(observations {observations.shape} cropped to "
+                      f"{tuple(crop_height_dim)} x {tuple(crop_width_dim)}, "
+                      f"cell_size {cell_size}"
                       + ("" if action_sizes is None else
                          f", N = sum of action_sizes {action_sizes}") + ")")
   return pixel_control_q_loss(rewards, actions, action_values, discount_factor,

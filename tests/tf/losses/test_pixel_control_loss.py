@@ -46,7 +46,8 @@ def test_rewards_in_a_traced_function_with_unknown_batch_and_time():
       lambda x: pixel_control.pixel_control_rewards(x, 4),
       input_signature=[tf.TensorSpec([None, None, 8, 8, 2], tf.uint8)])
   np.testing.assert_array_equal(traced(frames).numpy(), eager.numpy())
-  # Known sizes stay known while tracing (the learner's Q-loss checks them).
+  # Known sizes stay known while tracing (pixel_control_loss checks the
+  # action values against them).
   static = tf.function(lambda x: pixel_control.pixel_control_rewards(
       x, 4, (2, 82), (2, 82))).get_concrete_function(
           tf.TensorSpec([21, 32, 84, 84, 4], tf.uint8))
