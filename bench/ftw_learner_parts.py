@@ -4,7 +4,7 @@ The full agent (configs/atari_ftw.py) runs at about Sample Factory's
 frames/s on 2 cores, its learner and its actor's inference (the same
 network) sharing them. This times one update of its learner (T=20, its
 B=32, a float32 torso unless --torso_dtype says otherwise, on a batch
-sampled from a real actor's items, bench/pong.py's
+sampled from a real actor's items, bench/pong_parts.py's
 `learner_seconds`) with one part removed at a time, then with all of them
 removed, beside the full agent measured in the same run:
   - pixel control       pixel_control_cost=0 (its deconvolution head and
@@ -35,7 +35,7 @@ import argparse
 import os
 
 import _common
-import pong
+import pong_parts
 from configs import atari
 from configs import atari_ftw
 
@@ -80,7 +80,7 @@ def main():
   _common.start_with_config_pools(shipped, "the learner")
   seconds, cpu = {}, {}
   for name in ["full"] + parts:
-    seconds[name], cpu[name] = pong.learner_seconds(
+    seconds[name], cpu[name] = pong_parts.learner_seconds(
         configs[name], args.learner_steps, cpu=True)
     print(f"[bench] {name}: {1e3 * seconds[name]:.0f} ms/update, "
           f"{1e3 * cpu[name]:.0f} ms of CPU", flush=True)

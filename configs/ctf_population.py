@@ -37,6 +37,11 @@ def get_config() -> FtwConfig:
   return ctf.get_config().replace(
       eval_every_seconds=3600.0,  # The controller's Elo is the evaluation.
       checkpoint_every_seconds=300.0,
+      # Each agent's learner process: one TensorFlow thread, as 4 agents
+      # share this machine's 2 cores. Raise both on a machine with cores
+      # to spare per agent.
+      intra_op_threads=1,
+      inter_op_threads=1,
   )
 
 

@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import ray
 
 from ftw.utils import counting
+from ftw.utils import tf_threads
 
 from launch import ray_helpers
 
@@ -122,7 +123,10 @@ class AgentNode:
   def __init__(self, config, agent: int, logdir: str, controller,
                replay_port: int, population, peer_names: Sequence[str],
                resume: bool = False, specs=None):
-    ray_helpers.limit_tensorflow_threads()
+    # The learner's process: the config's pools, as for launch.local and
+    # the Ray LearnerNode (with (1, 1) it could not use a larger machine).
+    tf_threads.set_tensorflow_threads(config.intra_op_threads,
+                                      config.inter_op_threads, "agent node")
     import reverb  # pylint: disable=g-import-not-at-top
     from agents import registry  # pylint: disable=g-import-not-at-top
     from agents.ftw import population_member  # pylint: disable=g-import-not-at-top
@@ -228,7 +232,7 @@ class AgentNode:
             "learner_steps": self.learner_steps, "exploits": self.exploits,
             "running": self._loop.running, "error": self._loop.error,
             "restored_from": self.restored_from, "address": self._address,
-            "closed": self._learner.closed}
+            "closed": self._learner.closed, "tf_threads": tf_threads.pools()}
 
   def stop(self, timeout: float = 10.0) -> Optional[str]:
     """Stops training, then the replay server, and checkpoints.
@@ -321,7 +325,8 @@ class MatchActorNode:
             "steps": self.steps, "running": self._loop.running,
             "error": self._loop.error, "rounds": self._actor.rounds,
             "env_closed": self._env_closed,
-            "recent_returns": self.recent_returns[-20:]}
+            "recent_returns": self.recent_returns[-20:],
+            "tf_threads": tf_threads.pools()}
 
   def request_stop(self):
     self._loop.stop_event.set()

@@ -112,7 +112,10 @@ class FtwActor(core.Actor):
       function = self._policy.get_concrete_function(observation, state, first)
       entry = self._concrete[key] = (function, function.captured_inputs)
     function, captured = entry
-    return function._call_flat(flat, captured)  # pylint: disable=protected-access
+    call_flat = getattr(function, "_call_flat", None)  # TF 2.15's, private.
+    if call_flat is None:  # A TensorFlow without it: the plain call.
+      return self._policy(observation, state, first)
+    return call_flat(flat, captured)
 
   def select_action(self, observation) -> np.ndarray:
     actions, logits, used_state, self._state, noise = self._run_policy(

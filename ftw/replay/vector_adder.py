@@ -110,7 +110,7 @@ class VectorSequenceAdder(base.Adder):
     self._paths = None
     self._num_obs = None
     self._pixels_index = None
-    self._rp_ring = None  # [N, k, ...] last k frames of each row.
+    self._rp_ring = None  # [N, k, ...] each row's last k frames, circular.
 
   # --- Adder interface -----------------------------------------------------
 
@@ -162,8 +162,6 @@ class VectorSequenceAdder(base.Adder):
     self._set_pending(next_timestep.observation)
     self._t[first] = 0
     self._pos[first] = 0
-    if self._rp_ring is not None and first.any():
-      self._rp_ring[first] = 0
     if full.size or last.any():
       self._timed.flush(self._max_in_flight)
 
@@ -307,10 +305,13 @@ class VectorSequenceAdder(base.Adder):
                                   values[self._paths.index(("reward",))])
 
   def _add_reward_prediction(self, rows, pixels, rewards) -> None:
-    ring = self._rp_ring
-    ring[rows, :-1] = ring[rows, 1:]
-    ring[rows, -1] = pixels
-    ready = self._t[rows] >= self._rp_frames
+    # Circular: the episode's frame t-1 goes to slot (t-1) % k, so a step
+    # writes one frame per row instead of shifting all k (the shift was 7x
+    # the time for 32 Pong rows, k=3).
+    ring, k = self._rp_ring, self._rp_frames
+    t = self._t[rows]  # Transitions so far, this one included.
+    ring[rows, (t - 1) % k] = pixels
+    ready = t >= k
     # A reward vector (game events) is "nonzero" when any entry is.
     nonzero = np.any(rewards.reshape(len(rows), -1) != 0, axis=1)
     keep = ready
@@ -319,7 +320,9 @@ class VectorSequenceAdder(base.Adder):
                       (self._rng.random(len(rows)) < self._rp_zero_p))
     writer = self._rp_timed.writer
     for j in np.flatnonzero(keep):
-      writer.append([ring[rows[j]].copy(), rewards[j]])
+      # Oldest first; fancy indexing copies.
+      frames = ring[rows[j], np.arange(t[j] - k, t[j]) % k]
+      writer.append([frames, rewards[j]])
       table = self._rp_tables[1] if nonzero[j] else self._rp_tables[0]
       writer.create_item(table, 1.0, [column[-1] for column in writer.history])
     if keep.any():

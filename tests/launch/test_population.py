@@ -26,7 +26,8 @@ def _configs():
       conv_filters=((8, 8, 4),), residual_filters=(), batch_size=2,
       queue_size=16, sequence_length=5, reward_prediction_batch_size=4,
       variable_update_period=2, checkpoint_every_seconds=3600.0,
-      log_every_seconds=1.0, max_seconds=240.0,
+      log_every_seconds=1.0, max_seconds=240.0, intra_op_threads=1,
+      inter_op_threads=2,
       environment_kwargs={"num_players": 2, "action_mode": "multi_discrete",
                           "episode_length": 16})
   # Threshold just under 1: the first ready check of either agent copies
@@ -63,6 +64,11 @@ def test_population_exploits_logs_and_resumes(tmp_path):
     assert first["nodes"][f"agent_{i}"]["closed"] is True
     assert os.path.isdir(os.path.join(logdir, f"agent_{i}", "checkpoints"))
   assert first["nodes"]["actor_0"]["env_closed"] is True
+  # Agent nodes (learners) get the config's TensorFlow pools; actors one
+  # thread each (they share the cores).
+  for i in range(2):
+    assert tuple(first["nodes"][f"agent_{i}"]["tf_threads"]) == (1, 2)
+  assert tuple(first["nodes"]["actor_0"]["tf_threads"]) == (1, 1)
 
   folder = os.path.join(logdir, "population")
   lineage = read_csv(os.path.join(folder, "lineage.csv"))

@@ -62,14 +62,15 @@ class RandomLengthVectorEnv:
     return dm_env.TimeStep(step_type, reward, discount, self._observation())
 
 
-def _tables(length):
+def _tables(length, frames=3):
   obs_spec = types.OAR(tf.TensorSpec(PIXELS, tf.uint8),
                        tf.TensorSpec((), tf.int32),
                        tf.TensorSpec((), tf.float32))
   extras = {"logits": tf.TensorSpec((2,), tf.float32),
             "core_state": (tf.TensorSpec((3,), tf.float32),)}
   step = replay.make_step_spec(obs_spec, tf.TensorSpec((), tf.int32), extras)
-  rp_sig = replay.reward_prediction_signature(tf.TensorSpec(PIXELS, tf.uint8))
+  rp_sig = replay.reward_prediction_signature(tf.TensorSpec(PIXELS, tf.uint8),
+                                              frames)
   return [replay.make_sequence_queue("sequence_queue", 10_000,
                                      replay.sequence_signature(step, length)),
           # Queues, so that sampling reads every item exactly once.
@@ -86,15 +87,18 @@ def _drain(client, table):
                 for s in samples)
 
 
-@pytest.mark.parametrize("length, period", [(4, 3), (4, 4), (5, 2), (2, 1),
-                                            (3, 3), (6, 5)])
-def test_same_items_as_batched_adder(make_server, length, period):
+@pytest.mark.parametrize("length, period, frames", [
+    (4, 3, 3), (4, 4, 3), (5, 2, 3), (2, 1, 3), (3, 3, 3), (6, 5, 3),
+    # Reward-prediction rings of one frame and of more than most episodes.
+    (4, 3, 1), (4, 3, 5)])
+def test_same_items_as_batched_adder(make_server, length, period, frames):
   results = []
   for adder_class in (replay.BatchedSequenceAdder, replay.VectorSequenceAdder):
-    _, client = make_server(_tables(length))
+    _, client = make_server(_tables(length, frames))
     adder = adder_class(client, N, sequence_length=length, period=period,
                         reward_prediction_tables=(replay.RP_ZERO_TABLE,
-                                                  replay.RP_NONZERO_TABLE))
+                                                  replay.RP_NONZERO_TABLE),
+                        reward_prediction_frames=frames)
     env = RandomLengthVectorEnv(seed=length * 10 + period)
     timestep = env.reset()
     adder.add_first(timestep)
