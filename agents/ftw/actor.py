@@ -62,6 +62,9 @@ class FtwActor(core.Actor):
                                autograph=False)
     # {input dtypes and shapes: (concrete function, its captured inputs)}.
     self._concrete = {}
+    # False where TensorFlow has no `_call_flat` (TF 2.15's, private): then
+    # every call goes through the tf.function (found on the first call).
+    self._flat_calls = True
 
   @property
   def num_envs(self) -> int:
@@ -104,17 +107,20 @@ class FtwActor(core.Actor):
     Pong environments (0.80 and 1.24 ms in two runs of `bench/actor_call.py`),
     time in the actor's thread, which holds the GIL for it.
     """
+    if not self._flat_calls:
+      return self._policy(observation, state, first)
     flat = [tf.convert_to_tensor(x) for x in tf.nest.flatten(
         (observation, state, first))]
     key = tuple((x.dtype, tuple(x.shape)) for x in flat)
     entry = self._concrete.get(key)
     if entry is None:
       function = self._policy.get_concrete_function(observation, state, first)
-      entry = self._concrete[key] = (function, function.captured_inputs)
-    function, captured = entry
-    call_flat = getattr(function, "_call_flat", None)  # TF 2.15's, private.
-    if call_flat is None:  # A TensorFlow without it: the plain call.
-      return self._policy(observation, state, first)
+      if not hasattr(function, "_call_flat"):
+        self._flat_calls = False
+        return self._policy(observation, state, first)
+      entry = self._concrete[key] = (function._call_flat,  # pylint: disable=protected-access
+                                     function.captured_inputs)
+    call_flat, captured = entry
     return call_flat(flat, captured)
 
   def select_action(self, observation) -> np.ndarray:

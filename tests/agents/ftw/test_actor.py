@@ -95,6 +95,45 @@ def test_flat_policy_call_equals_the_tf_function_call(core):
   assert len(flat._concrete) == 2  # pylint: disable=protected-access
 
 
+class _WithoutFlatCall:
+  """A tf.function whose concrete functions lack TF 2.15's `_call_flat`."""
+
+  def __init__(self, policy):
+    self._policy = policy
+    self.calls = 0
+
+  def __call__(self, *args):
+    self.calls += 1
+    return self._policy(*args)
+
+  def get_concrete_function(self, *args):
+    del args
+    return object()
+
+
+def test_policy_call_falls_back_to_the_tf_function_without_flat_calls():
+  builder = FtwBuilder(_CONFIG.replace(core="lstm", hidden_size=8))
+  network = builder.make_network()
+  flat = builder.make_actor(network, seed=7)
+  fallback = builder.make_actor(network, seed=7)
+  fallback._policy = _WithoutFlatCall(fallback._policy)  # pylint: disable=protected-access
+  env = builder.make_environment(seed=0)
+  timestep = env.reset()
+  for actor in (flat, fallback):
+    actor.observe_first(timestep)
+  for step in range(3):
+    actions = [actor.select_action(timestep.observation)
+               for actor in (flat, fallback)]
+    np.testing.assert_array_equal(*actions)
+    np.testing.assert_array_equal(flat._last_logits, fallback._last_logits)  # pylint: disable=protected-access
+    assert fallback._policy.calls == step + 1  # pylint: disable=protected-access
+    timestep = env.step(actions[0])
+    for actor in (flat, fallback):
+      actor.observe(actions[0], timestep)
+  assert fallback._flat_calls is False and not fallback._concrete  # pylint: disable=protected-access
+  assert flat._flat_calls is True and len(flat._concrete) == 1  # pylint: disable=protected-access
+
+
 def test_greedy_actor_takes_the_argmax(builder):
   network = builder.make_network()
   actor = builder.make_actor(network, greedy=True)
